@@ -1,0 +1,46 @@
+# kklab: two commands matter (see README): `make lab` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+KKLAB := $(BIN)/kklab
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: venv toolchain cluster lab test lint unit cluster-tests down bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+venv: $(BIN)/python
+	$(BIN)/pip install -q -e '.[dev]'
+
+toolchain: venv
+	$(KKLAB) toolchain install
+
+cluster: toolchain
+	$(KKLAB) up --provider local
+
+lint: venv
+	$(BIN)/ruff check kklab tests benchmarks
+	$(BIN)/ruff format --check kklab tests benchmarks
+	$(BIN)/mypy
+
+# The whole suite on a fresh machine: set-up, lint, unit tests, cluster tests
+# (which must run: KKLAB_REQUIRE_CLUSTER=1), then the stop/start lifecycle tests.
+test: lint cluster
+	KKLAB_REQUIRE_CLUSTER=1 $(BIN)/pytest -m 'not lifecycle' -p no:cacheprovider
+	KKLAB_REQUIRE_CLUSTER=1 $(BIN)/pytest -m lifecycle -p no:cacheprovider
+
+# Set everything up and open the course in JupyterLab.
+lab: cluster
+	$(BIN)/pip install -q -e '.[course]'
+	$(BIN)/jupyter lab --notebook-dir=labs
+
+bench: cluster
+	$(BIN)/python benchmarks/cluster_lifecycle.py
+
+down:
+	$(KKLAB) down --provider local
+
+clean: down
+	rm -rf $(VENV)

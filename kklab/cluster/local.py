@@ -1,0 +1,538 @@
+"""The ``local`` provider: a real single-node Kubernetes from host processes.
+
+etcd, the control plane, kubelet (on Docker), kube-proxy and a dnsmasq-based
+cluster DNS run as processes on this machine, started by ``up`` and tracked by
+PID in ``cluster.json``. ``down`` stops exactly those, removes the pod
+containers, kubelet mounts, the ``cni0`` bridge and the KUBE-/CNI- iptables
+chains, and deletes the cluster's data (its logs are kept). Needs root and the
+toolchain (``kklab toolchain install``); works with no internet.
+
+Example:
+    >>> provider = LocalProvider()      # doctest: +SKIP
+    >>> info = provider.up()            # doctest: +SKIP
+    >>> provider.down()                 # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import ssl
+import sys
+import time
+import urllib.request
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from kklab.cluster import docker, host, kubeconfigs, local_bootstrap, pki, processes, toolchain
+from kklab.cluster import local_config as cfg
+from kklab.cluster.base import ClusterInfo, ClusterStatus, ComponentStatus
+from kklab.errors import ClusterError, NotRootError, PortInUseError
+from kklab.paths import state_dir
+from kklab.shell import say
+
+NAME = "kklab-local"
+READY_TIMEOUT_S = 120.0
+
+
+class LocalProvider:
+    """Start, inspect and stop the local single-node cluster."""
+
+    name = "local"
+
+    def __init__(self, root: Path | None = None) -> None:
+        self.root = root or state_dir() / "local"
+
+    # --- state -----------------------------------------------------------------
+
+    def _state(self) -> dict[str, Any] | None:
+        path = self.root / "cluster.json"
+        if not path.exists():
+            return None
+        try:
+            loaded: dict[str, Any] = json.loads(path.read_text())
+        except ValueError:
+            return {"processes": []}
+        return loaded
+
+    def _save_state(
+        self,
+        layout: cfg.Layout,
+        records: list[processes.ProcessRecord],
+        started_dockerd: processes.ProcessRecord | None,
+    ) -> None:
+        data = {
+            "name": NAME,
+            "node_name": layout.node_name,
+            "node_ip": layout.node_ip,
+            "processes": [record.to_json() for record in records],
+            "dockerd": started_dockerd.to_json() if started_dockerd else None,
+            "started_at": time.time(),
+        }
+        layout.state_file.write_text(json.dumps(data, indent=2))
+
+    def _records(self, state: dict[str, Any]) -> list[processes.ProcessRecord]:
+        return [processes.ProcessRecord.from_json(item) for item in state.get("processes", [])]
+
+    def info(self) -> ClusterInfo | None:
+        """How to reach the cluster, or None when it was not started."""
+        state = self._state()
+        if state is None or not state.get("processes"):
+            return None
+        return ClusterInfo(self.name, NAME, self.root / "kubeconfig", NAME)
+
+    # --- status ----------------------------------------------------------------
+
+    def status(self) -> ClusterStatus:
+        """Each component's health; a dead one names its log."""
+        state = self._state()
+        if state is None:
+            return ClusterStatus(self.name, exists=False)
+        components = []
+        for record in self._records(state):
+            if processes.is_running(record):
+                components.append(ComponentStatus(record.name, True, f"PID {record.pid}"))
+            else:
+                last = _last_line(Path(record.log_path))
+                components.append(
+                    ComponentStatus(
+                        record.name,
+                        False,
+                        f"not running; its log is {record.log_path}"
+                        + (f": {last}" if last else ""),
+                    )
+                )
+        api_ok = _api_ready(self.root / "pki", timeout_s=3)
+        components.append(
+            ComponentStatus(
+                "api",
+                api_ok,
+                f"ready at https://127.0.0.1:{cfg.API_PORT}" if api_ok else "not answering",
+            )
+        )
+        return ClusterStatus(self.name, exists=True, components=tuple(components))
+
+    # --- up --------------------------------------------------------------------
+
+    def up(self) -> ClusterInfo:
+        """Start the cluster and wait until it is really ready; reuse a healthy one."""
+        started = time.monotonic()
+        if os.geteuid() != 0:
+            raise NotRootError(
+                "the local provider runs kubelet and changes iptables, which needs root",
+                fix="run it as root (sudo), or use `--provider kind` on a machine with Docker",
+            )
+        existing = self._state()
+        if existing is not None:
+            if self.status().healthy:
+                say(f"✓ {NAME} is already up")
+                info = self.info()
+                assert info is not None
+                return info
+            say("… a previous local cluster did not stop cleanly: cleaning it up first")
+            self.down(quiet=True)
+        for name in (*toolchain.SERVER_BINARIES, "kubectl"):
+            toolchain.binary(name)
+        etcd = _require_program("etcd", "etcd-server")
+        dnsmasq = _require_program("dnsmasq", "dnsmasq-base")
+        for program, package in (("iptables", "iptables"), ("ip", "iproute2")):
+            _require_program(program, package)
+        if not Path("/usr/lib/cni/bridge").exists():
+            raise ClusterError(
+                "the CNI plugins are missing from /usr/lib/cni",
+                fix="run `sudo kklab toolchain install` (installs containernetworking-plugins)",
+            )
+        for port, component in cfg.PORTS.items():
+            owner = host.port_owner(port)
+            if owner:
+                raise PortInUseError(
+                    f"port {port}, which {component} needs, is in use by {owner}",
+                    fix="stop that program (or its cluster) and run `kklab up` again",
+                )
+
+        layout = cfg.Layout.at(self.root, node_name=host.node_name(), node_ip=host.node_ip())
+        self._prepare_folders(layout)
+        started_dockerd = None
+        if not docker.daemon_answers():
+            started_dockerd = docker.start_daemon(layout.logs / "dockerd.log")
+        for image in (toolchain.PAUSE_IMAGE, toolchain.BUSYBOX_IMAGE):
+            if not docker.image_present(image):
+                raise ClusterError(
+                    f"the image {image} is not in Docker",
+                    fix="run `sudo kklab toolchain install` (it builds the images offline)",
+                )
+        self._write_config(layout)
+        records: list[processes.ProcessRecord] = []
+        try:
+            records.append(self._start_etcd(layout, etcd))
+            self._save_state(layout, records, started_dockerd)
+            _wait("etcd healthy", started, lambda: _etcd_healthy(), records, timeout_s=30)
+            records.append(self._start("kube-apiserver", layout, _apiserver_args(layout)))
+            self._save_state(layout, records, started_dockerd)
+            _wait(
+                "kube-apiserver ready",
+                started,
+                lambda: _api_ready(layout.pki),
+                records,
+                timeout_s=60,
+            )
+            for name, args in _node_and_controllers(layout):
+                records.append(self._start(name, layout, args))
+            records.append(self._start_dnsmasq(layout, dnsmasq))
+            records.append(
+                self._start(
+                    "dns-watcher",
+                    layout,
+                    [
+                        sys.executable,
+                        "-m",
+                        "kklab.cluster.dns",
+                        "--kubeconfig",
+                        str(layout.kubeconfig_for("admin")),
+                        "--hosts-file",
+                        str(layout.dns / "hosts"),
+                        "--dnsmasq-pid-file",
+                        str(layout.dns / "dnsmasq.pid"),
+                    ],
+                    program=None,
+                )
+            )
+            self._save_state(layout, records, started_dockerd)
+            api_client = ClusterInfo(self.name, NAME, layout.learner_kubeconfig, NAME).api_client()
+            local_bootstrap.create_objects(api_client, layout)
+            local_bootstrap.wait_until_ready(
+                api_client,
+                layout,
+                started=started,
+                alive=lambda: _first_dead(records),
+                timeout_s=READY_TIMEOUT_S,
+            )
+        except BaseException:
+            say(f"✗ start-up failed: stopping what was started (logs kept in {layout.logs})")
+            self.down(quiet=True)
+            raise
+        learner = cfg.kubeconfig(layout, "admin", NAME)
+        target = kubeconfigs.add_context(learner, NAME)
+        say(
+            f"✓ {NAME} ready in {time.monotonic() - started:.1f} s; kubectl context "
+            f"{NAME} added to {target}"
+        )
+        return ClusterInfo(self.name, NAME, layout.learner_kubeconfig, NAME)
+
+    def _prepare_folders(self, layout: cfg.Layout) -> None:
+        for folder in layout.removable():
+            shutil.rmtree(folder, ignore_errors=True)
+        if layout.logs.exists():
+            previous = layout.logs / "previous"
+            shutil.rmtree(previous, ignore_errors=True)
+            previous.mkdir(parents=True)
+            for log in layout.logs.glob("*.log"):
+                log.rename(previous / log.name)
+        for folder in (
+            layout.config,
+            layout.logs,
+            layout.dns,
+            layout.cni_conf_dir,
+            layout.cni_data,
+            layout.kubelet_root,
+            layout.etcd_data,
+        ):
+            folder.mkdir(parents=True, exist_ok=True)
+        layout.etcd_data.chmod(0o700)
+
+    def _write_config(self, layout: cfg.Layout) -> None:
+        pki.create(
+            layout.pki,
+            node_name=layout.node_name,
+            node_ip=layout.node_ip,
+            service_ip=cfg.SERVICE_IP,
+        )
+        identities = {
+            "admin": "admin",
+            "controller-manager": "controller-manager",
+            "scheduler": "scheduler",
+            "kube-proxy": "kube-proxy",
+            "kubelet": "kubelet",
+        }
+        for identity, stem in identities.items():
+            _write_yaml(layout.kubeconfig_for(identity), cfg.kubeconfig(layout, stem, NAME))
+        _write_yaml(layout.learner_kubeconfig, cfg.kubeconfig(layout, "admin", NAME))
+        _write_yaml(layout.config / "kubelet.yaml", cfg.kubelet_config(layout))
+        _write_yaml(layout.config / "kube-proxy.yaml", cfg.kube_proxy_config(layout))
+        (layout.cni_conf_dir / "10-kklab.conflist").write_text(
+            json.dumps(cfg.cni_conflist(layout), indent=2)
+        )
+        (layout.dns / "hosts").write_text("")
+
+    def _start(
+        self, name: str, layout: cfg.Layout, args: list[str], program: str | None = "kubernetes"
+    ) -> processes.ProcessRecord:
+        command = [str(toolchain.binary(name)), *args] if program else args
+        return processes.start(name, command, layout.logs / f"{name}.log")
+
+    def _start_etcd(self, layout: cfg.Layout, etcd: str) -> processes.ProcessRecord:
+        command = [
+            etcd,
+            "--name",
+            "kklab",
+            "--data-dir",
+            str(layout.etcd_data),
+            "--listen-client-urls",
+            f"http://127.0.0.1:{cfg.ETCD_CLIENT_PORT}",
+            "--advertise-client-urls",
+            f"http://127.0.0.1:{cfg.ETCD_CLIENT_PORT}",
+            "--listen-peer-urls",
+            f"http://127.0.0.1:{cfg.ETCD_PEER_PORT}",
+            "--initial-advertise-peer-urls",
+            f"http://127.0.0.1:{cfg.ETCD_PEER_PORT}",
+            "--initial-cluster",
+            f"kklab=http://127.0.0.1:{cfg.ETCD_PEER_PORT}",
+            "--unsafe-no-fsync",
+            "--log-level",
+            "warn",
+        ]
+        return processes.start("etcd", command, layout.logs / "etcd.log")
+
+    def _start_dnsmasq(self, layout: cfg.Layout, dnsmasq: str) -> processes.ProcessRecord:
+        command = [
+            dnsmasq,
+            "--keep-in-foreground",
+            "--no-hosts",
+            "--user=root",
+            f"--addn-hosts={layout.dns / 'hosts'}",
+            f"--listen-address={layout.node_ip}",
+            "--bind-interfaces",
+            "--port=53",
+            f"--local=/{cfg.CLUSTER_DOMAIN}/",
+            "--domain-needed",
+            f"--pid-file={layout.dns / 'dnsmasq.pid'}",
+            "--log-facility=-",
+        ]
+        return processes.start("dnsmasq", command, layout.logs / "dnsmasq.log")
+
+    # --- down ------------------------------------------------------------------
+
+    def down(self, *, quiet: bool = False) -> None:
+        """Stop what ``up`` started and remove what the cluster left on the host."""
+        started = time.monotonic()
+        state = self._state()
+        if state is None:
+            if not quiet:
+                say(f"✓ no {NAME} cluster to stop")
+            return
+        layout = cfg.Layout.at(
+            self.root, node_name=state.get("node_name", ""), node_ip=state.get("node_ip", "")
+        )
+        provisioned = (
+            local_bootstrap.provisioned_paths(layout) if _api_ready(layout.pki, timeout_s=1) else []
+        )
+        records = self._records(state)
+        # The cluster's data is deleted below, so a graceful shutdown buys
+        # nothing; kube-apiserver alone would wait 5 s for its watchers.
+        with ThreadPoolExecutor(max_workers=len(records) + 1) as pool:
+            list(pool.map(lambda record: processes.stop(record, grace_s=1.0), records))
+        removed = docker.remove_pod_containers() if docker.daemon_answers() else 0
+        host.unmount_below(layout.kubelet_root)
+        host.remove_link("cni0")
+        dockerd = state.get("dockerd")
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            # Docker's own rules are left alone, so it can stop while we clean ours.
+            stopping = (
+                pool.submit(processes.stop, processes.ProcessRecord.from_json(dockerd), grace_s=15)
+                if dockerd
+                else None
+            )
+            chains = host.remove_iptables_chains()
+            for path in provisioned:
+                shutil.rmtree(path, ignore_errors=True)
+            if stopping is not None:
+                stopping.result()
+        for folder in layout.removable():
+            shutil.rmtree(folder, ignore_errors=True)
+        layout.state_file.unlink(missing_ok=True)
+        layout.learner_kubeconfig.unlink(missing_ok=True)
+        kubeconfigs.remove_context(NAME)
+        if not quiet:
+            say(
+                f"✓ {NAME} stopped in {time.monotonic() - started:.1f} s: "
+                f"{len(records)} processes, {removed} containers, {chains} iptables chains "
+                f"removed; logs kept in {layout.logs}"
+            )
+
+
+def _require_program(program: str, package: str) -> str:
+    found = shutil.which(program) or next(
+        (str(p) for p in (Path("/usr/sbin") / program, Path("/sbin") / program) if p.exists()),
+        None,
+    )
+    if not found:
+        raise ClusterError(
+            f"{program} is not installed",
+            fix=f"run `sudo kklab toolchain install` (installs {package})",
+        )
+    return found
+
+
+def _write_yaml(path: Path, data: dict[str, Any]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+
+
+def _last_line(path: Path) -> str:
+    try:
+        lines = [line for line in path.read_text(errors="replace").splitlines() if line.strip()]
+    except OSError:
+        return ""
+    return lines[-1][:200] if lines else ""
+
+
+def _etcd_healthy() -> bool:
+    try:
+        with urllib.request.urlopen(
+            f"http://127.0.0.1:{cfg.ETCD_CLIENT_PORT}/health", timeout=1
+        ) as response:
+            return b"true" in response.read()
+    except OSError:
+        return False
+
+
+def _api_ready(pki_dir: Path, timeout_s: float = 1) -> bool:
+    if not (pki_dir / "admin.crt").exists():
+        return False
+    context = ssl.create_default_context(cafile=str(pki_dir / "ca.crt"))
+    context.load_cert_chain(str(pki_dir / "admin.crt"), str(pki_dir / "admin.key"))
+    try:
+        with urllib.request.urlopen(
+            f"https://127.0.0.1:{cfg.API_PORT}/readyz", timeout=timeout_s, context=context
+        ) as response:
+            return bool(response.status == 200)
+    except OSError:
+        return False
+
+
+def _first_dead(records: list[processes.ProcessRecord]) -> processes.ProcessRecord | None:
+    return next((record for record in records if not processes.is_running(record)), None)
+
+
+def _wait(
+    what: str,
+    started: float,
+    ready: Callable[[], bool],
+    records: list[processes.ProcessRecord],
+    *,
+    timeout_s: float,
+) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if ready():
+            say(f"✓ {what} ({time.monotonic() - started:.1f} s)")
+            return
+        dead = _first_dead(records)
+        if dead:
+            raise ClusterError(
+                f"{dead.name} stopped while starting: {_last_line(Path(dead.log_path))}",
+                fix=f"read {dead.log_path}, fix the cause, then run `kklab up` again",
+            )
+        time.sleep(0.2)
+    raise ClusterError(
+        f"timed out waiting for {what} after {timeout_s:.0f} s",
+        fix="run `kklab status` to see which component is unhealthy",
+    )
+
+
+def _apiserver_args(layout: cfg.Layout) -> list[str]:
+    p = layout.pki
+    return [
+        f"--advertise-address={layout.node_ip}",
+        "--bind-address=0.0.0.0",
+        f"--secure-port={cfg.API_PORT}",
+        "--insecure-port=0",
+        f"--etcd-servers=http://127.0.0.1:{cfg.ETCD_CLIENT_PORT}",
+        f"--service-cluster-ip-range={cfg.SERVICE_CIDR}",
+        "--authorization-mode=Node,RBAC",
+        "--enable-admission-plugins=NodeRestriction",
+        "--allow-privileged=true",
+        f"--client-ca-file={p / 'ca.crt'}",
+        f"--tls-cert-file={p / 'apiserver.crt'}",
+        f"--tls-private-key-file={p / 'apiserver.key'}",
+        f"--kubelet-client-certificate={p / 'apiserver-kubelet-client.crt'}",
+        f"--kubelet-client-key={p / 'apiserver-kubelet-client.key'}",
+        f"--kubelet-certificate-authority={p / 'ca.crt'}",
+        "--kubelet-preferred-address-types=InternalIP,Hostname",
+        f"--service-account-key-file={p / 'service-account.pub'}",
+        f"--service-account-signing-key-file={p / 'service-account.key'}",
+        "--service-account-issuer=https://kubernetes.default.svc.cluster.local",
+        "--api-audiences=https://kubernetes.default.svc.cluster.local",
+        f"--feature-gates={cfg.gates_flag()}",
+        "--profiling=false",
+        "--v=1",
+    ]
+
+
+def _node_and_controllers(layout: cfg.Layout) -> list[tuple[str, list[str]]]:
+    p = layout.pki
+    return [
+        (
+            "kube-controller-manager",
+            [
+                f"--kubeconfig={layout.kubeconfig_for('controller-manager')}",
+                f"--authentication-kubeconfig={layout.kubeconfig_for('controller-manager')}",
+                f"--authorization-kubeconfig={layout.kubeconfig_for('controller-manager')}",
+                "--bind-address=127.0.0.1",
+                "--leader-elect=false",
+                "--use-service-account-credentials=true",
+                f"--root-ca-file={p / 'ca.crt'}",
+                f"--service-account-private-key-file={p / 'service-account.key'}",
+                f"--cluster-signing-cert-file={p / 'ca.crt'}",
+                f"--cluster-signing-key-file={p / 'ca.key'}",
+                f"--service-cluster-ip-range={cfg.SERVICE_CIDR}",
+                f"--cluster-cidr={cfg.POD_CIDR}",
+                "--enable-hostpath-provisioner=true",
+                f"--feature-gates={cfg.gates_flag()}",
+                "--v=1",
+            ],
+        ),
+        (
+            "kube-scheduler",
+            [
+                f"--kubeconfig={layout.kubeconfig_for('scheduler')}",
+                f"--authentication-kubeconfig={layout.kubeconfig_for('scheduler')}",
+                f"--authorization-kubeconfig={layout.kubeconfig_for('scheduler')}",
+                "--bind-address=127.0.0.1",
+                "--leader-elect=false",
+                f"--feature-gates={cfg.gates_flag()}",
+                "--v=1",
+            ],
+        ),
+        (
+            "kubelet",
+            [
+                f"--config={layout.config / 'kubelet.yaml'}",
+                f"--kubeconfig={layout.kubeconfig_for('kubelet')}",
+                f"--root-dir={layout.kubelet_root}",
+                f"--cert-dir={layout.kubelet_root / 'pki'}",
+                f"--hostname-override={layout.node_name}",
+                f"--node-ip={layout.node_ip}",
+                "--container-runtime=docker",
+                "--network-plugin=cni",
+                "--cni-bin-dir=/usr/lib/cni",
+                f"--cni-conf-dir={layout.cni_conf_dir}",
+                f"--cni-cache-dir={layout.root / 'cni' / 'cache'}",
+                f"--pod-infra-container-image={toolchain.PAUSE_IMAGE}",
+                "--oom-score-adj=0",
+                "--v=1",
+            ],
+        ),
+        (
+            "kube-proxy",
+            [
+                f"--config={layout.config / 'kube-proxy.yaml'}",
+                "--v=1",
+            ],
+        ),
+    ]

@@ -1,0 +1,285 @@
+"""The objects a fresh local cluster needs, and the wait until it is really ready.
+
+"Ready" means what a lab needs, not merely that the API answers: the node is
+Ready, the default ServiceAccount exists, both StorageClasses exist, and a pod
+resolves a Service name through cluster DNS.
+
+Example:
+    >>> storage_classes()[0]["metadata"]["name"]
+    'standard'
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from kklab.cluster import local_config as cfg
+from kklab.cluster import processes, toolchain
+from kklab.errors import ClusterError
+from kklab.shell import say
+
+DNS_PROBE_POD = "kklab-dns-probe"
+HOSTPATH_ROOT = "/tmp/hostpath_pv/"
+
+
+def storage_classes() -> list[dict[str, Any]]:
+    """``standard`` (default, dynamic, like kind's) and ``local-storage`` (no provisioner)."""
+    return [
+        {
+            "apiVersion": "storage.k8s.io/v1",
+            "kind": "StorageClass",
+            "metadata": {
+                "name": "standard",
+                "annotations": {"storageclass.kubernetes.io/is-default-class": "true"},
+                "labels": {"app.kubernetes.io/managed-by": "kklab"},
+            },
+            # The in-tree hostPath provisioner (enabled on the controller manager)
+            # creates a folder under /tmp/hostpath_pv per claim: single node only.
+            "provisioner": "kubernetes.io/host-path",
+            "reclaimPolicy": "Delete",
+            "volumeBindingMode": "WaitForFirstConsumer",
+        },
+        {
+            "apiVersion": "storage.k8s.io/v1",
+            "kind": "StorageClass",
+            "metadata": {
+                "name": "local-storage",
+                "labels": {"app.kubernetes.io/managed-by": "kklab"},
+            },
+            "provisioner": "kubernetes.io/no-provisioner",
+            "reclaimPolicy": "Retain",
+            "volumeBindingMode": "WaitForFirstConsumer",
+        },
+    ]
+
+
+def dns_objects(node_ip: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Service ``kube-system/kube-dns`` and its hand-written Endpoints (dnsmasq on the node)."""
+    ports = [("dns", "UDP"), ("dns-tcp", "TCP")]
+    labels = {"k8s-app": "kube-dns", "app.kubernetes.io/managed-by": "kklab"}
+    service = {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": {"name": "kube-dns", "namespace": "kube-system", "labels": labels},
+        "spec": {
+            "clusterIP": cfg.DNS_SERVICE_IP,
+            "ports": [{"name": n, "protocol": p, "port": 53, "targetPort": 53} for n, p in ports],
+        },
+    }
+    endpoints = {
+        "apiVersion": "v1",
+        "kind": "Endpoints",
+        "metadata": {"name": "kube-dns", "namespace": "kube-system", "labels": labels},
+        "subsets": [
+            {
+                "addresses": [{"ip": node_ip}],
+                "ports": [{"name": n, "protocol": p, "port": 53} for n, p in ports],
+            }
+        ],
+    }
+    return service, endpoints
+
+
+def _retry(action: Callable[[], Any], what: str, timeout_s: float = 30) -> Any:
+    from kubernetes.client import ApiException
+
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            return action()
+        except ApiException as err:
+            if err.status == 409:
+                return None
+            if time.monotonic() > deadline:
+                raise ClusterError(
+                    f"cannot create {what}: {err.reason}", fix="see the kube-apiserver log"
+                ) from err
+            time.sleep(0.3)
+
+
+def create_objects(api_client: Any, layout: cfg.Layout) -> None:
+    """Create the DNS Service and Endpoints and the two StorageClasses."""
+    from kubernetes import client
+
+    core = client.CoreV1Api(api_client)
+    storage = client.StorageV1Api(api_client)
+    service, endpoints = dns_objects(layout.node_ip)
+    _retry(lambda: core.create_namespaced_service("kube-system", service), "Service kube-dns")
+    _retry(lambda: core.create_namespaced_endpoints("kube-system", endpoints), "Endpoints kube-dns")
+    for storage_class in storage_classes():
+        _retry(
+            lambda sc=storage_class: storage.create_storage_class(sc),  # type: ignore[misc]
+            f"StorageClass {storage_class['metadata']['name']}",
+        )
+
+
+def _node_ready(core: Any) -> bool:
+    for node in core.list_node(_request_timeout=5).items:
+        for condition in node.status.conditions or []:
+            if condition.type == "Ready" and condition.status == "True":
+                return True
+    return False
+
+
+def _service_accounts(core: Any) -> bool:
+    from kubernetes.client import ApiException
+
+    try:
+        core.read_namespaced_service_account("default", "default", _request_timeout=5)
+        core.read_namespaced_service_account("default", "kube-system", _request_timeout=5)
+    except ApiException:
+        return False
+    return True
+
+
+def _storage_classes(storage: Any) -> bool:
+    names = {item.metadata.name for item in storage.list_storage_class(_request_timeout=5).items}
+    return {"standard", "local-storage"} <= names
+
+
+def dns_probe_pod() -> dict[str, Any]:
+    """A one-shot pod that resolves a Service name through cluster DNS."""
+    script = (
+        "nslookup kubernetes.default.svc.cluster.local && "
+        "nslookup kube-dns.kube-system.svc.cluster.local"
+    )
+    return {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {
+            "name": DNS_PROBE_POD,
+            "namespace": "kube-system",
+            "labels": {"app.kubernetes.io/managed-by": "kklab"},
+        },
+        "spec": {
+            "restartPolicy": "Never",
+            "terminationGracePeriodSeconds": 0,
+            "containers": [
+                {
+                    "name": "probe",
+                    "image": toolchain.BUSYBOX_IMAGE,
+                    "imagePullPolicy": "IfNotPresent",
+                    "command": ["sh", "-c", script],
+                }
+            ],
+        },
+    }
+
+
+class _DnsProbe:
+    """Runs the probe pod again until it succeeds once."""
+
+    def __init__(self, core: Any) -> None:
+        self.core = core
+        self.created = False
+        self.last_output = ""
+
+    def __call__(self) -> bool:
+        from kubernetes.client import ApiException
+
+        if not self.created:
+            try:
+                self.core.create_namespaced_pod("kube-system", dns_probe_pod())
+            except ApiException as err:
+                if err.status != 409:
+                    return False
+            self.created = True
+            return False
+        try:
+            pod = self.core.read_namespaced_pod(DNS_PROBE_POD, "kube-system", _request_timeout=5)
+        except ApiException:
+            self.created = False
+            return False
+        phase = pod.status.phase
+        if phase in ("Succeeded", "Failed"):
+            with contextlib.suppress(ApiException):
+                self.last_output = self.core.read_namespaced_pod_log(
+                    DNS_PROBE_POD, "kube-system", _request_timeout=5
+                )
+            self._delete()
+            return bool(phase == "Succeeded")
+        return False
+
+    def _delete(self) -> None:
+        from kubernetes.client import ApiException
+
+        with contextlib.suppress(ApiException):
+            self.core.delete_namespaced_pod(DNS_PROBE_POD, "kube-system", grace_period_seconds=0)
+        # Wait for it to go, so a retry can create it again under the same name.
+        for _ in range(50):
+            try:
+                self.core.read_namespaced_pod(DNS_PROBE_POD, "kube-system", _request_timeout=5)
+            except ApiException:
+                break
+            time.sleep(0.1)
+        self.created = False
+
+
+def wait_until_ready(
+    api_client: Any,
+    layout: cfg.Layout,
+    *,
+    started: float,
+    alive: Callable[[], processes.ProcessRecord | None],
+    timeout_s: float,
+) -> None:
+    """Wait for each readiness condition in turn, printing each as it is met."""
+    from kubernetes import client
+
+    core = client.CoreV1Api(api_client)
+    storage = client.StorageV1Api(api_client)
+    probe = _DnsProbe(core)
+    steps: list[tuple[str, Callable[[], bool]]] = [
+        ("node Ready", lambda: _node_ready(core)),
+        ("default ServiceAccounts exist", lambda: _service_accounts(core)),
+        ("StorageClasses standard and local-storage exist", lambda: _storage_classes(storage)),
+        ("cluster DNS answers from a pod", probe),
+    ]
+    deadline = time.monotonic() + timeout_s
+    for what, ready in steps:
+        while True:
+            try:
+                if ready():
+                    break
+            except Exception:  # the API may still be settling; try again shortly
+                pass
+            dead = alive()
+            if dead is not None:
+                raise ClusterError(
+                    f"{dead.name} stopped while the cluster was starting",
+                    fix=f"read its log {dead.log_path}, fix the cause, run `kklab up` again",
+                )
+            if time.monotonic() > deadline:
+                detail = (
+                    f" (last probe output: {probe.last_output.strip()[-200:]})"
+                    if (probe.last_output)
+                    else ""
+                )
+                raise ClusterError(
+                    f"the cluster was not ready after {timeout_s:.0f} s: waiting for {what}"
+                    + detail,
+                    fix="run `kklab status` and read the logs it names",
+                )
+            time.sleep(0.25)
+        say(f"✓ {what} ({time.monotonic() - started:.1f} s)")
+
+
+def provisioned_paths(layout: cfg.Layout) -> list[Path]:
+    """Folders the hostPath provisioner made for this cluster's volumes."""
+    from kubernetes import client, config
+
+    try:
+        api_client = config.new_client_from_config(config_file=str(layout.learner_kubeconfig))
+        volumes = client.CoreV1Api(api_client).list_persistent_volume(_request_timeout=3).items
+    except Exception:
+        return []
+    paths = []
+    for volume in volumes:
+        host_path = volume.spec.host_path
+        if host_path and host_path.path.startswith(HOSTPATH_ROOT):
+            paths.append(Path(host_path.path))
+    return paths

@@ -1,0 +1,96 @@
+"""The ``assert`` and ``error`` check kinds: partial objects against live objects.
+
+With ``metadata.name`` the one object is fetched; without, every object of the
+kind in the namespace (``metadata.labels`` as a selector) is a candidate and one
+match is enough. On failure the closest candidate (fewest mismatches) is shown.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from kklab.grading.context import CheckContext
+from kklab.grading.fetching import describe_object
+from kklab.grading.matching import Mismatch, match
+from kklab.grading.redacting import is_secret, redact_mismatches
+from kklab.grading.results import Outcome
+from kklab.grading.spec import ObjectBody, with_namespace
+
+
+def _expected(body: ObjectBody, namespace: str) -> Mapping[str, Any]:
+    """The partial object with ``{namespace}`` resolved in ``metadata.namespace``."""
+    metadata = body.metadata
+    if isinstance(metadata.get("namespace"), str):
+        resolved = {**metadata, "namespace": with_namespace(metadata["namespace"], namespace)}
+        return {**body.partial, "metadata": resolved}
+    return body.partial
+
+
+def _wanted(body: ObjectBody, namespace: str) -> str:
+    if body.name:
+        return f'{body.kind} "{body.name}" in namespace {namespace}'
+    labels = f" labelled {body.label_selector}" if body.label_selector else ""
+    return f"a {body.kind}{labels} in namespace {namespace}"
+
+
+def _candidates(context: CheckContext, body: ObjectBody) -> tuple[list[dict[str, Any]], str]:
+    namespace = body.namespaced_as(context.namespace)
+    if body.name:
+        obj = context.fetcher.get(body.api_version, body.kind, body.name, namespace)
+        return ([obj] if isinstance(obj, dict) else []), namespace
+    objects = context.fetcher.list(
+        body.api_version, body.kind, namespace, label_selector=body.label_selector
+    )
+    return objects, namespace
+
+
+def _compare(body: ObjectBody, expected: Mapping[str, Any], obj: dict[str, Any]) -> list[Mismatch]:
+    mismatches = match(expected, obj, ordered=body.ordered)
+    return list(redact_mismatches(mismatches)) if is_secret(obj) else mismatches
+
+
+def run_assert(context: CheckContext, body: ObjectBody) -> Outcome:
+    """Pass when the named object (or any object of the kind) matches the partial object."""
+    objects, namespace = _candidates(context, body)
+    if not objects:
+        missing = Mismatch("", _wanted(body, namespace), None, "not-found")
+        return Outcome(passed=False, subject=_subject(body, namespace), mismatches=(missing,))
+    expected = _expected(body, context.namespace)
+    compared = [(obj, _compare(body, expected, obj)) for obj in objects]
+    for obj, mismatches in compared:
+        if not mismatches:
+            return Outcome(passed=True, subject=describe_object(obj), subject_object=obj)
+    closest, mismatches = min(compared, key=lambda pair: len(pair[1]))
+    message = ""
+    if len(compared) > 1:
+        message = f"None of the {len(compared)} {body.kind} objects matches; the closest is shown."
+    return Outcome(
+        passed=False,
+        subject=describe_object(closest),
+        mismatches=tuple(mismatches),
+        message=message,
+        subject_object=closest,
+    )
+
+
+def run_error(context: CheckContext, body: ObjectBody) -> Outcome:
+    """Pass when no object matches the partial object (e.g. no pod runs as root)."""
+    objects, namespace = _candidates(context, body)
+    expected = _expected(body, context.namespace)
+    for obj in objects:
+        if not _compare(body, expected, obj):
+            forbidden = Mismatch("", f"no {body.kind} like this", None, "exists")
+            return Outcome(
+                passed=False,
+                subject=describe_object(obj),
+                mismatches=(forbidden,),
+                message="It has every field this check forbids.",
+                subject_object=obj,
+            )
+    return Outcome(passed=True, subject=_subject(body, namespace))
+
+
+def _subject(body: ObjectBody, namespace: str) -> str:
+    name = body.name or f"(any{', ' + body.label_selector if body.label_selector else ''})"
+    return f"{body.api_version} {body.kind} {namespace}/{name}"

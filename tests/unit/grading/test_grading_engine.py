@@ -1,0 +1,488 @@
+"""The engine over a fake transport: kinds, polling, errors, evidence and redaction."""
+
+from __future__ import annotations
+
+import base64
+import copy
+import threading
+import time
+from datetime import UTC, datetime
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import pytest
+
+from kklab.errors import ClusterError
+from kklab.grading import engine
+from kklab.grading.engine import grade_with
+from kklab.grading.fetching import PROBE_LABEL
+from kklab.grading.loading import parse_lab
+from kklab.grading.rendering import render_json, render_text
+from kklab.grading.results import Outcome
+from kklab.grading.spec import Lab
+from kklab.grading.transport import ApiStatusError, ExecOutput
+
+NS = "lab-07-storage"
+RESOURCES = {
+    "/api/v1": [
+        ("Pod", "pods", True),
+        ("Service", "services", True),
+        ("Secret", "secrets", True),
+        ("ConfigMap", "configmaps", True),
+        ("Event", "events", True),
+        ("PersistentVolumeClaim", "persistentvolumeclaims", True),
+    ],
+    "/apis/apps/v1": [("Deployment", "deployments", True)],
+    "/apis/storage.k8s.io/v1": [("StorageClass", "storageclasses", False)],
+}
+PLURALS = {plural: kind for items in RESOURCES.values() for kind, plural, _ in items}
+
+
+class FakeTransport:
+    """Serves discovery, objects by path, SubjectAccessReviews, logs and exec answers."""
+
+    host = "https://fake:6443"
+
+    def __init__(self, objects: Sequence[dict[str, Any]] = ()) -> None:
+        self.objects: dict[str, dict[str, Any]] = {}
+        self.allowed: Callable[[dict[str, Any]], bool] = lambda review: False
+        self.exec_output = ExecOutput(0, "", "")
+        self.logs = ""
+        self.requests: list[tuple[str, str]] = []
+        self.on_get: Callable[[FakeTransport], None] = lambda transport: None
+        for obj in objects:
+            self.add(obj)
+
+    def add(self, obj: dict[str, Any]) -> None:
+        kind = obj["kind"]
+        plural = next(p for p, k in PLURALS.items() if k == kind)
+        namespace = obj["metadata"].get("namespace", NS)
+        if kind != "StorageClass":
+            obj["metadata"]["namespace"] = namespace
+        root = "/api/v1" if obj["apiVersion"] == "v1" else f"/apis/{obj['apiVersion']}"
+        where = "" if kind == "StorageClass" else f"/namespaces/{namespace}"
+        self.objects[f"{root}{where}/{plural}/{obj['metadata']['name']}"] = obj
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        query: Sequence[tuple[str, str]] = (),
+        body: Any = None,
+        timeout_s: float,
+        text: bool = False,
+    ) -> Any:
+        self.requests.append((method, path))
+        if method == "GET":
+            self.on_get(self)
+        if path == "/version":
+            return {"gitVersion": "v1.20.2"}
+        if path in RESOURCES:
+            items = RESOURCES[path]
+            return {"resources": [{"kind": k, "name": p, "namespaced": n} for k, p, n in items]}
+        if path.endswith("/subjectaccessreviews"):
+            return {"status": {"allowed": self.allowed(body), "reason": "RBAC: test"}}
+        if path.endswith("/log"):
+            return self.logs
+        if method == "GET" and path in self.objects:
+            return copy.deepcopy(self.objects[path])
+        if method == "GET" and path.rsplit("/", 1)[-1] in PLURALS:
+            selector = dict(
+                q.split("=") for q in dict(query).get("labelSelector", "").split(",") if q
+            )
+            items = [
+                copy.deepcopy(obj)
+                for key, obj in self.objects.items()
+                if key.startswith(path + "/")
+                and all(obj["metadata"].get("labels", {}).get(k) == v for k, v in selector.items())
+            ]
+            return {"items": items}
+        if method == "POST" and path.endswith("/pods"):  # kklab's probe pod starts at once
+            self.add({**copy.deepcopy(body), "status": {"phase": "Running"}})
+            return body
+        if method == "DELETE":
+            return self.objects.pop(path, {})
+        raise ApiStatusError(404, f"{path} not found")
+
+    def exec(
+        self,
+        namespace: str,
+        pod: str,
+        container: str | None,
+        command: Sequence[str],
+        timeout_s: float,
+    ) -> ExecOutput:
+        self.requests.append(("EXEC", " ".join(command)))
+        return self.exec_output
+
+
+def claim(phase: str) -> dict[str, Any]:
+    return {
+        "apiVersion": "v1",
+        "kind": "PersistentVolumeClaim",
+        "metadata": {"name": "data"},
+        "spec": {"storageClassName": "local-storage", "accessModes": ["ReadWriteOnce"]},
+        "status": {"phase": phase},
+    }
+
+
+LOCAL_STORAGE = {
+    "apiVersion": "storage.k8s.io/v1",
+    "kind": "StorageClass",
+    "metadata": {"name": "local-storage"},
+    "volumeBindingMode": "WaitForFirstConsumer",
+}
+
+
+def lab_of(*checks: dict[str, Any], timeout_s: float = 0) -> Lab:
+    return parse_lab(
+        {
+            "lab": "07-storage",
+            "title": "Storage",
+            "timeout_s": timeout_s,
+            "exercises": [{"id": "3", "title": "Claim", "checks": list(checks)}],
+        }
+    )
+
+
+PVC_CHECK = {
+    "id": "pvc-is-bound-to-local-pv",
+    "title": "The claim data is bound",
+    "points": 2,
+    "success": "Bound.",
+    "hints": ["create the pod from exercise 4, then check again."],
+    "assert": {
+        "apiVersion": "v1",
+        "kind": "PersistentVolumeClaim",
+        "metadata": {"name": "data"},
+        "status": {"phase": "Bound"},
+    },
+}
+
+
+def test_failed_assert_reads_as_the_style_guide_shows() -> None:
+    transport = FakeTransport([claim("Pending"), copy.deepcopy(LOCAL_STORAGE)])
+    result = grade_with(transport, NS, lab_of(PVC_CHECK))
+    assert render_text(result.exercises[0].checks[0]) == (
+        "✗ 07-storage › pvc-is-bound-to-local-pv                 0/2\n"  # noqa: RUF001 - the exact header
+        "  v1 PersistentVolumeClaim lab-07-storage/data\n"
+        '  * status.phase: expected "Bound", found "Pending"\n'
+        '  Why: the claim uses storageClassName "local-storage", which waits for the\n'
+        '  first pod that mounts it (WaitForFirstConsumer). No pod mounts "data" yet.\n'
+        "  Hint: create the pod from exercise 4, then check again."
+    )
+    assert (result.passed, result.points_earned, result.points_possible) == (False, 0, 2)
+
+
+def test_passing_assert_earns_points_and_shows_success() -> None:
+    result = grade_with(FakeTransport([claim("Bound")]), NS, lab_of(PVC_CHECK))
+    (check,) = result.checks
+    assert (check.status, check.points_earned, check.message) == ("passed", 2, "Bound.")
+    assert result.passed
+
+
+def test_missing_object_says_what_was_looked_for() -> None:
+    (check,) = grade_with(FakeTransport(), NS, lab_of(PVC_CHECK)).checks
+    assert check.status == "failed"
+    assert [m.describe() for m in check.mismatches] == [
+        'expected PersistentVolumeClaim "data" in namespace lab-07-storage, found nothing'
+    ]
+
+
+def test_polling_waits_for_the_state_to_converge() -> None:
+    transport = FakeTransport([claim("Pending")])
+    gets = {"count": 0}
+
+    def bind_after_a_few_reads(fake: FakeTransport) -> None:
+        gets["count"] += 1
+        if gets["count"] == 8:
+            fake.add(claim("Bound"))
+
+    transport.on_get = bind_after_a_few_reads
+    result = grade_with(transport, NS, lab_of(PVC_CHECK, timeout_s=5), poll_interval_s=0.05)
+    (check,) = result.checks
+    assert check.status == "passed"
+    assert 0 < check.waited_s < 5
+
+
+def test_polling_gives_up_at_the_timeout_and_reports_the_wait() -> None:
+    started = time.monotonic()
+    result = grade_with(
+        FakeTransport([claim("Pending")]),
+        NS,
+        lab_of(PVC_CHECK, timeout_s=0.4),
+        poll_interval_s=0.05,
+    )
+    (check,) = result.checks
+    assert check.status == "failed"
+    assert 0.3 <= check.waited_s <= 1.0
+    assert time.monotonic() - started < 3
+
+
+def test_without_name_any_labelled_object_may_match() -> None:
+    pods = [
+        {
+            "apiVersion": "v1",
+            "kind": "Pod",
+            "metadata": {"name": n, "labels": {"app": "web"}},
+            "status": {"phase": phase},
+        }
+        for n, phase in (("a", "Pending"), ("b", "Running"))
+    ]
+    check = {
+        "id": "a-web-pod-runs",
+        "title": "A web pod runs",
+        "points": 1,
+        "assert": {
+            "apiVersion": "v1",
+            "kind": "Pod",
+            "metadata": {"labels": {"app": "web"}},
+            "status": {"phase": "Running"},
+        },
+    }
+    assert grade_with(FakeTransport(pods), NS, lab_of(check)).passed
+    pods[1]["status"]["phase"] = "Failed"
+    (failed,) = grade_with(FakeTransport(pods), NS, lab_of(check)).checks
+    assert failed.message == "None of the 2 Pod objects matches; the closest is shown."
+
+
+def test_error_kind_fails_when_a_forbidden_object_exists() -> None:
+    check = {
+        "id": "no-claim-is-pending",
+        "title": "No claim is pending",
+        "points": 1,
+        "error": {
+            "apiVersion": "v1",
+            "kind": "PersistentVolumeClaim",
+            "status": {"phase": "Pending"},
+        },
+    }
+    (failed,) = grade_with(FakeTransport([claim("Pending")]), NS, lab_of(check)).checks
+    assert failed.status == "failed"
+    assert failed.subject == "v1 PersistentVolumeClaim lab-07-storage/data"
+    assert grade_with(FakeTransport([claim("Bound")]), NS, lab_of(check)).passed
+
+
+def test_access_posts_a_review_for_the_service_account() -> None:
+    check = {
+        "id": "reader-cannot-delete-pods",
+        "title": "Reader cannot delete",
+        "points": 1,
+        "access": {
+            "service_account": "reader",
+            "verb": "delete",
+            "resource": "pods",
+            "allowed": False,
+        },
+    }
+    transport = FakeTransport()
+    reviews: list[dict[str, Any]] = []
+    transport.allowed = lambda review: reviews.append(review) or True
+    (failed,) = grade_with(transport, NS, lab_of(check)).checks
+    assert [m.describe() for m in failed.mismatches] == [
+        'answer: expected "denied", found "allowed"'
+    ]
+    assert reviews[0]["spec"]["user"] == "system:serviceaccount:lab-07-storage:reader"
+    assert "system:serviceaccounts:lab-07-storage" in reviews[0]["spec"]["groups"]
+    transport.allowed = lambda review: False
+    assert grade_with(transport, NS, lab_of(check)).passed
+
+
+def test_exec_compares_exit_code_and_output() -> None:
+    pod = {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": "web"},
+        "spec": {"containers": [{"name": "web"}]},
+        "status": {"phase": "Running"},
+    }
+    check = {
+        "id": "file-is-on-the-volume",
+        "title": "The file is there",
+        "points": 1,
+        "exec": {"pod": "web", "command": ["cat", "/data/hello"], "stdout_contains": "hello"},
+    }
+    transport = FakeTransport([pod])
+    transport.exec_output = ExecOutput(1, "", "cat: can't open '/data/hello'")
+    (failed,) = grade_with(transport, NS, lab_of(check)).checks
+    assert [m.describe() for m in failed.mismatches] == [
+        "exit code: expected 0, found 1",
+        'stdout: expected text containing "hello", found ""',
+    ]
+    assert failed.evidence == ("stderr: cat: can't open '/data/hello'",)
+    transport.exec_output = ExecOutput(0, "hello world\n", "")
+    assert grade_with(transport, NS, lab_of(check)).passed
+
+
+def test_reach_blocked_requires_a_timeout_not_a_refusal() -> None:
+    check = {
+        "id": "db-is-isolated",
+        "title": "DB isolated",
+        "points": 1,
+        "reach": {"tcp": "db:5432", "reachable": False},
+    }
+    transport = FakeTransport()
+    transport.exec_output = ExecOutput(1, "", "nc: db (10.0.0.5:5432): Connection refused")
+    (failed,) = grade_with(transport, NS, lab_of(check), keep_probe=False).checks
+    assert failed.why is not None and "refused rather than blocked" in failed.why
+    transport.exec_output = ExecOutput(143, "", "")  # busybox timeout killed the client
+    assert grade_with(transport, NS, lab_of(check), keep_probe=False).passed
+    deleted = [path for method, path in transport.requests if method == "DELETE"]
+    assert len(deleted) == 2 and "kklab-probe-" in deleted[0]
+    assert not any("kklab-probe-" in path for path in transport.objects)
+
+
+def test_probe_pod_is_reused_while_it_has_lifetime_left() -> None:
+    check = {
+        "id": "web-answers",
+        "title": "web answers",
+        "points": 1,
+        "reach": {"url": "http://web/"},
+    }
+    started = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    transport = FakeTransport()
+    transport.exec_output = ExecOutput(0, "ok", "  HTTP/1.1 200 OK")
+    ended = {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": "kklab-probe-old", "labels": {PROBE_LABEL: "probe"}},
+        "status": {"phase": "Failed", "reason": "DeadlineExceeded"},
+    }
+    transport.add(ended)
+    assert grade_with(transport, NS, lab_of(check)).passed
+    probes = [path for path in transport.objects if "kklab-probe-" in path]
+    assert len(probes) == 1 and not probes[0].endswith("kklab-probe-old")  # ended one deleted
+    transport.objects[probes[0]]["status"]["startTime"] = started
+    assert grade_with(transport, NS, lab_of(check)).passed
+    assert [method for method, path in transport.requests if method == "POST"] == ["POST"]
+    assert [path for path in transport.objects if "kklab-probe-" in path] == probes
+
+
+def test_python_check_must_return_an_outcome() -> None:
+    def good(context: Any) -> Outcome:
+        return Outcome(passed=context.namespace == NS)
+
+    def bad(context: Any) -> Any:
+        return True
+
+    lab = parse_lab(
+        {
+            "lab": "07-storage",
+            "title": "S",
+            "timeout_s": 0,
+            "exercises": [
+                {
+                    "id": "1",
+                    "title": "T",
+                    "checks": [
+                        {"id": "good", "title": "g", "points": 1, "python": "good"},
+                        {"id": "bad", "title": "b", "points": 1, "python": "bad"},
+                    ],
+                }
+            ],
+        },
+        functions={"good": good, "bad": bad},
+    )
+    good_result, bad_result = grade_with(FakeTransport(), NS, lab).checks
+    assert good_result.passed
+    assert bad_result.status == "error"
+    assert bad_result.message.startswith("check function bad returned bool")
+
+
+def test_unreachable_api_gives_error_results_quickly() -> None:
+    class Down(FakeTransport):
+        def request(self, method: str, path: str, **kwargs: Any) -> Any:
+            raise ClusterError("the Kubernetes API server at https://fake:6443 did not answer")
+
+    started = time.monotonic()
+    result = grade_with(Down(), NS, lab_of(PVC_CHECK, timeout_s=30))
+    (check,) = result.checks
+    assert check.status == "error"
+    assert "did not answer" in check.message
+    assert time.monotonic() - started < 2
+    assert "Traceback" not in render_text(result) + render_json(result)
+
+
+def test_hanging_api_is_bounded_by_the_preflight(monkeypatch: pytest.MonkeyPatch) -> None:
+    release = threading.Event()
+
+    class Hanging(FakeTransport):
+        def request(self, method: str, path: str, **kwargs: Any) -> Any:
+            release.wait(10)
+            raise ClusterError("late")
+
+    monkeypatch.setattr(engine, "PREFLIGHT_TIMEOUT_S", 0.3)
+    started = time.monotonic()
+    (check,) = grade_with(Hanging(), NS, lab_of(PVC_CHECK, timeout_s=30)).checks
+    release.set()
+    assert check.status == "error"
+    assert "did not answer within" in check.message
+    assert time.monotonic() - started < 2
+
+
+def test_secret_values_never_appear_in_any_output() -> None:
+    value = "hunter2-value"
+    encoded = base64.b64encode(value.encode()).decode()
+    secret = {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "metadata": {"name": "db"},
+        "data": {"password": encoded},
+    }
+    pod = {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": "web"},
+        "spec": {"containers": [{"name": "web"}]},
+        "status": {
+            "phase": "Running",
+            "containerStatuses": [
+                {
+                    "name": "web",
+                    "ready": False,
+                    "restartCount": 2,
+                    "state": {"waiting": {"reason": "CrashLoopBackOff"}},
+                }
+            ],
+        },
+    }
+    checks = [
+        {
+            "id": "pod-is-ready",
+            "title": "Ready",
+            "points": 1,
+            "assert": {
+                "apiVersion": "v1",
+                "kind": "Pod",
+                "metadata": {"name": "web"},
+                "status": {"containerStatuses": [{"name": "web", "ready": True}]},
+            },
+        },
+        {
+            "id": "secret-has-password",
+            "title": "Secret",
+            "points": 1,
+            "assert": {
+                "apiVersion": "v1",
+                "kind": "Secret",
+                "metadata": {"name": "db"},
+                "data": {"password": "d3Jvbmc="},
+            },
+        },
+    ]
+    transport = FakeTransport([secret, pod])
+    transport.logs = f"connecting with password {value}\n"
+    result = grade_with(transport, NS, lab_of(*checks))
+    outputs = render_text(result) + render_json(result) + result._repr_html_()
+    assert "password <redacted>" in outputs
+    assert value not in outputs and encoded not in outputs
+    assert 'data.password: expected "<redacted>", found "<redacted>"' in outputs
+
+
+def test_hidden_checks_run_only_when_included() -> None:
+    hidden = {**PVC_CHECK, "hidden": True}
+    transport = FakeTransport([claim("Bound")])
+    assert grade_with(transport, NS, lab_of(hidden)).checks == ()
+    (check,) = grade_with(transport, NS, lab_of(hidden), include_hidden=True).checks
+    assert check.hidden and check.passed
