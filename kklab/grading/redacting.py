@@ -28,6 +28,7 @@ REDACTED: Final = "<redacted>"
 LAST_APPLIED: Final = "kubectl.kubernetes.io/last-applied-configuration"
 _MIN_LENGTH: Final = 3  # shorter values ("1", "no") would blank out ordinary words
 _SECRET_FIELDS: Final = ("data", "stringData")
+SERVICE_ACCOUNT_TOKEN: Final = "kubernetes.io/service-account-token"
 
 
 def is_secret(obj: Any) -> bool:
@@ -111,11 +112,11 @@ class Redactor:
         for secret in secrets:
             if not is_secret(secret):
                 continue
-            for encoded in _strings(secret.get("data")):
+            for encoded in _strings(_sensitive(secret, secret.get("data"))):
                 values.add(encoded)
                 with contextlib.suppress(binascii.Error, UnicodeDecodeError, ValueError):
                     values.add(base64.b64decode(encoded, validate=True).decode("utf-8"))
-            for plain in _strings(secret.get("stringData")):
+            for plain in _strings(_sensitive(secret, secret.get("stringData"))):
                 values.add(plain)
                 values.add(base64.b64encode(plain.encode("utf-8")).decode("ascii"))
         return cls(frozenset(v for v in values if len(v.strip()) >= _MIN_LENGTH))
@@ -157,6 +158,21 @@ class Redactor:
             ),
             evidence=tuple(self.scrub(line) for line in result.evidence),
         )
+
+
+def _sensitive(secret: Mapping[str, Any], values: Any) -> Any:
+    """The values to hide: a service account token Secret also holds its namespace
+    and the cluster CA certificate, which are public (hiding the namespace name
+    would blank it out of every message).
+
+    Example:
+        >>> _sensitive({"type": SERVICE_ACCOUNT_TOKEN},
+        ...     {"namespace": "bGFi", "ca.crt": "Y2E=", "token": "dG9r"})
+        {'token': 'dG9r'}
+    """
+    if secret.get("type") == SERVICE_ACCOUNT_TOKEN and isinstance(values, Mapping):
+        return {key: value for key, value in values.items() if key == "token"}
+    return values
 
 
 def _strings(values: Any) -> Iterable[str]:

@@ -18,6 +18,7 @@ from kklab.grading.engine import grade_with
 from kklab.grading.fetching import PROBE_LABEL
 from kklab.grading.loading import parse_lab
 from kklab.grading.rendering import render_json, render_text
+from kklab.grading.redacting import Redactor
 from kklab.grading.results import Outcome
 from kklab.grading.spec import Lab
 from kklab.grading.transport import ApiStatusError, ExecOutput
@@ -486,3 +487,16 @@ def test_hidden_checks_run_only_when_included() -> None:
     assert grade_with(transport, NS, lab_of(hidden)).checks == ()
     (check,) = grade_with(transport, NS, lab_of(hidden), include_hidden=True).checks
     assert check.hidden and check.passed
+
+
+def test_service_account_token_secrets_hide_only_the_token() -> None:
+    def b64(text: str) -> str:
+        return base64.b64encode(text.encode()).decode()
+
+    token_secret = {
+        "kind": "Secret",
+        "type": "kubernetes.io/service-account-token",
+        "data": {"namespace": b64(NS), "ca.crt": b64("-----BEGIN CERT"), "token": b64("eyJtok")},
+    }
+    redactor = Redactor.from_secrets([token_secret])
+    assert redactor.scrub(f"pod {NS}/web read eyJtok") == f"pod {NS}/web read <redacted>"
