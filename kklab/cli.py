@@ -11,42 +11,77 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
+from pathlib import Path
 
-from kklab.cluster import toolchain
+from kklab import doctor
+from kklab.cluster import choosing, toolchain
 from kklab.cluster.base import Provider
-from kklab.cluster.local import LocalProvider
-from kklab.errors import KklabError
-
-PROVIDERS: dict[str, Callable[[], Provider]] = {"local": LocalProvider}
-
-
-def _provider(name: str) -> Provider:
-    return PROVIDERS[name]()
+from kklab.errors import ClusterError, KklabError
 
 
 def cmd_up(args: argparse.Namespace) -> int:
-    info = _provider(args.provider).up()
+    name = args.provider
+    if name is None and (args.context or args.kubeconfig):
+        name = "existing"
+    running = choosing.provider_in_use()
+    if name is None and running is not None:
+        name = running.name
+    if name is None:
+        choice = choosing.choose()
+        print(f"provider: {choice.provider} ({choice.reason})")
+        name = choice.provider
+    if name != "existing" and (args.context or args.kubeconfig):
+        raise ClusterError(
+            "--context and --kubeconfig are for the existing provider",
+            fix="run `kklab up --provider existing --context NAME`",
+        )
+    if running is not None and running.name != name:
+        raise ClusterError(
+            f"a {running.name} cluster is already up",
+            fix="run `kklab down` first, or keep using it (`kklab status`)",
+        )
+    provider = choosing.provider_named(name, context=args.context, kubeconfig_path=args.kubeconfig)
+    info = provider.up()
     print(f"cluster {info.describe()}")
     print(f"kubeconfig: {info.kubeconfig_path}")
     return 0
 
 
+def _provider_for(args: argparse.Namespace) -> Provider | None:
+    if args.provider:
+        return choosing.provider_named(args.provider)
+    return choosing.provider_in_use()
+
+
 def cmd_down(args: argparse.Namespace) -> int:
-    _provider(args.provider).down()
+    # With nothing up, the local provider says there is nothing to stop.
+    provider = _provider_for(args) or choosing.provider_named("local")
+    provider.down()
     return 0
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    status = _provider(args.provider).status()
-    if not status.exists:
-        print(f"no {args.provider} cluster is running; start one with `kklab up`")
+    provider = _provider_for(args)
+    status = provider.status() if provider is not None else None
+    if provider is None or status is None or not status.exists:
+        which = f"{provider.name} " if provider is not None else ""
+        print(f"no {which}cluster is running; start one with `kklab up`")
         return 1
+    print(f"{provider.name} cluster:")
     for component in status.components:
         mark = "✓" if component.healthy else "✗"
         print(f"{mark} {component.name:<24} {component.detail}")
     print("healthy" if status.healthy else "unhealthy: see the ✗ lines above")
     return 0 if status.healthy else 1
+
+
+def cmd_doctor(_args: argparse.Namespace) -> int:
+    checks = doctor.evaluate(doctor.gather())
+    for check in checks:
+        print(check.render())
+    print(doctor.summary(checks))
+    return 1 if any(check.status == "fail" for check in checks) else 0
 
 
 def cmd_toolchain_install(_args: argparse.Namespace) -> int:
@@ -64,30 +99,160 @@ def cmd_toolchain_status(_args: argparse.Namespace) -> int:
     return 1 if missing else 0
 
 
+def cmd_check(args: argparse.Namespace) -> int:
+    from kklab import progress
+    from kklab.connecting import connect
+    from kklab.grading import render_json, render_text
+    from kklab.grading.commands import exit_code, grade_lab
+    from kklab.labs import find_lab
+
+    lab = find_lab(args.lab)
+    connection = connect(lab.id)
+    result = grade_lab(
+        lab.id,
+        args.exercise,
+        api_client=connection.api_client,
+        namespace=connection.namespace,
+        graders_dir=lab.grader.parent,
+    )
+    for exercise in result.exercises:
+        progress.record(
+            lab.id,
+            exercise.exercise,
+            earned=exercise.points_earned,
+            possible=exercise.points_possible,
+        )
+    print(render_json(result) if args.json else render_text(result))
+
+    return exit_code(result)
+
+
+def cmd_graders_lint(_args: argparse.Namespace) -> int:
+    from kklab.grading.commands import lint_command
+    from kklab.labs import graders_dir, labs_dir
+
+    code, text = lint_command(graders_dir(), labs_dir())
+    print(text)
+    return code
+
+
+def cmd_lab_list(_args: argparse.Namespace) -> int:
+    from kklab import progress
+    from kklab.grading import load_lab
+    from kklab.labs import all_labs
+
+    labs = all_labs()
+    if not labs:
+        print("no labs found")
+        return 1
+    for lab in labs:
+        spec = load_lab(lab.grader)
+        best = progress.summary(lab.id)
+        possible = sum(c.points for e in spec.exercises for c in e.checks)
+        earned = sum(item["earned"] for item in best.values())
+        done = sum(1 for item in best.values() if item["earned"] == item["possible"])
+        print(
+            f"{lab.id:<18} {lab.title:<44} {done}/{len(spec.exercises)} exercises, "
+            f"{earned}/{possible} points"
+        )
+    return 0
+
+
+def cmd_lab_start(args: argparse.Namespace) -> int:
+    from kklab import lifecycle
+
+    lifecycle.start(args.lab)
+    return 0
+
+
+def cmd_lab_reset(args: argparse.Namespace) -> int:
+    from kklab import lifecycle, progress
+    from kklab.labs import find_lab
+
+    lifecycle.reset(args.lab)
+    progress.forget(find_lab(args.lab).id)
+    print(f"run `kklab lab start {args.lab}` to begin again")
+    return 0
+
+
+def cmd_lab_solve(args: argparse.Namespace) -> int:
+    from kklab import lifecycle
+
+    lifecycle.solve(args.lab, args.upto)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="kklab", description="Hands-on Kubernetes labs, graded on a real cluster."
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    def with_provider(sub: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    def with_provider(sub: argparse.ArgumentParser, what: str) -> argparse.ArgumentParser:
         sub.add_argument(
             "--provider",
-            choices=sorted(PROVIDERS),
-            default="local",
-            help="where the cluster runs (default: %(default)s)",
+            choices=choosing.PROVIDER_NAMES,
+            default=None,
+            help=what,
         )
         return sub
 
+    up = with_provider(
+        commands.add_parser("up", help="start a cluster and wait until it is ready"),
+        "where the cluster runs (default: kind when Docker and kind are usable, else local)",
+    )
+    up.add_argument("--context", help="existing provider: the kubeconfig context to use")
+    up.add_argument(
+        "--kubeconfig",
+        type=Path,
+        help="existing provider: the kubeconfig file (default: $KUBECONFIG or ~/.kube/config)",
+    )
+    up.set_defaults(func=cmd_up)
     with_provider(
-        commands.add_parser("up", help="start a cluster and wait until it is ready")
-    ).set_defaults(func=cmd_up)
-    with_provider(
-        commands.add_parser("down", help="stop the cluster and clean up after it")
+        commands.add_parser("down", help="stop the cluster and clean up after it"),
+        "the provider to stop (default: the one that is up)",
     ).set_defaults(func=cmd_down)
     with_provider(
-        commands.add_parser("status", help="show each cluster component's health")
+        commands.add_parser("status", help="show each cluster component's health"),
+        "the provider to ask (default: the one that is up)",
     ).set_defaults(func=cmd_status)
+    commands.add_parser(
+        "doctor", help="check this machine for the labs; each problem says how to fix it"
+    ).set_defaults(func=cmd_doctor)
+
+    check = commands.add_parser("check", help="grade a lab, or one exercise, on the cluster")
+    check.add_argument("lab", help="the lab, e.g. 01-pods (or 01)")
+    check.add_argument("exercise", nargs="?", help="one exercise number (default: all)")
+    check.add_argument("--json", action="store_true", help="print the result as JSON")
+    check.set_defaults(func=cmd_check)
+
+    graders = commands.add_parser("graders", help="the grader files of the labs")
+    grader_commands = graders.add_subparsers(
+        dest="graders_command", required=True, metavar="ACTION"
+    )
+    grader_commands.add_parser(
+        "lint", help="validate every grader against its schema and its lab"
+    ).set_defaults(func=cmd_graders_lint)
+
+    lab = commands.add_parser("lab", help="list, start, reset or skip ahead in a lab")
+    lab_commands = lab.add_subparsers(dest="lab_command", required=True, metavar="ACTION")
+    lab_commands.add_parser("list", help="the labs and your progress").set_defaults(
+        func=cmd_lab_list
+    )
+    for action, what, func in (
+        ("start", "prepare the lab's namespace and starting state", cmd_lab_start),
+        ("reset", "delete everything the lab created, and wait until it is gone", cmd_lab_reset),
+        ("solve", "apply the reference solutions (to skip ahead)", cmd_lab_solve),
+    ):
+        sub = lab_commands.add_parser(action, help=what)
+        sub.add_argument("lab", help="the lab, e.g. 01-pods (or 01)")
+        if action == "solve":
+            sub.add_argument(
+                "--upto",
+                metavar="EXERCISE",
+                help="solve the exercises up to and including this one",
+            )
+        sub.set_defaults(func=func)
 
     tools = commands.add_parser("toolchain", help="what the local provider needs on this host")
     tool_commands = tools.add_subparsers(dest="toolchain_command", required=True, metavar="ACTION")

@@ -71,3 +71,22 @@ def exec_in_pod(core: Any, namespace: str, pod: str, command: list[str]) -> tupl
     code = response.returncode
     response.close()
     return int(code if code is not None else -1), output
+
+
+def create_pod(core: Any, namespace: str, manifest: dict[str, Any]) -> Any:
+    """Create a pod, retrying while the API server says the ServiceAccount token is not ready.
+
+    Kubernetes 1.20 answers 500 "No API token found ... retry after" for a short
+    while after a namespace is made: the message itself asks clients to retry.
+    """
+    from kubernetes.client import ApiException
+
+    deadline = time.monotonic() + 20
+    while True:
+        try:
+            return core.create_namespaced_pod(namespace, manifest)
+        except ApiException as err:
+            retryable = err.status == 500 and "No API token found" in str(err.body)
+            if not retryable or time.monotonic() > deadline:
+                raise
+            time.sleep(0.5)

@@ -126,11 +126,14 @@ def _node_ready(core: Any) -> bool:
 
 
 def _service_accounts(core: Any) -> bool:
+    """The default ServiceAccounts exist and (on 1.20) have their token, so pods can start."""
     from kubernetes.client import ApiException
 
     try:
-        core.read_namespaced_service_account("default", "default", _request_timeout=5)
-        core.read_namespaced_service_account("default", "kube-system", _request_timeout=5)
+        for namespace in ("default", "kube-system"):
+            account = core.read_namespaced_service_account("default", namespace, _request_timeout=5)
+            if not account.secrets:
+                return False
     except ApiException:
         return False
     return True

@@ -213,10 +213,12 @@ def install_packages() -> None:
     say(f"… installing {len(missing)} Debian packages: {', '.join(missing)}")
     env = {"DEBIAN_FRONTEND": "noninteractive"}
     run(["apt-get", "update", "-q"], env=env, timeout_s=600)
-    run(
+    run_with_progress(
         ["apt-get", "install", "-y", "-q", "--no-install-recommends", *missing],
+        label="apt-get install",
+        log_path=cache_dir() / "apt-install.log",
         env=env,
-        timeout_s=1800,
+        fix="read the log; `apt-get install` must be able to reach Debian's archive",
     )
     say("✓ debian packages installed")
 

@@ -83,7 +83,7 @@ def _answers(transport: Transport, timeout_s: float) -> str | None:
             transport.request("GET", "/version", timeout_s=timeout_s)
             problem.clear()
         except KklabError as error:
-            problem[0] = str(error.problem)
+            problem[0] = str(error)  # the problem and what to do about it
         except Exception as error:
             problem[0] = f"the Kubernetes API server could not be asked ({error})"
 
@@ -193,10 +193,11 @@ def _poll(
             fetcher.new_round()
             for state in (s for s in states if not s.done):
                 _attempt(state, CheckContext(namespace, fetcher, state.deadline, probe))
-                if state.error.startswith("unreachable:"):
+                if state.error.startswith("unreachable:"):  # no point asking again
                     for other in states:
-                        other.done = True
-                        other.error = other.error or state.error
+                        if not other.done:
+                            other.done = True
+                            other.error = other.error or state.error
             pending = [s for s in states if not s.done]
             if not pending:
                 return
@@ -266,7 +267,12 @@ def _result(lab: Lab, state: _State, fetcher: Fetcher, related: Related) -> Chec
     outcome = state.outcome
     if outcome.passed:
         return replace(
-            base, status="passed", points_earned=check.points, message=check.success, hints=()
+            base,
+            status="passed",
+            points_earned=check.points,
+            message=check.success,
+            subject=outcome.subject,
+            hints=(),
         )
     why, evidence = outcome.why, outcome.evidence
     if outcome.subject_object is not None:

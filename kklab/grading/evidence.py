@@ -24,6 +24,8 @@ MAX_LINES: Final = 12
 MAX_LINE: Final = 200
 MAX_EVENTS: Final = 4
 MAX_PODS: Final = 3
+ROUTINE_EVENTS: Final = frozenset({"Scheduled", "Pulling", "Pulled", "Created", "Started"})
+"""Normal events every healthy pod has: left out of evidence, they explain nothing."""
 
 
 def _clip(line: str) -> str:
@@ -91,7 +93,7 @@ def container_lines(pod: Mapping[str, Any]) -> list[str]:
         if "running" in state and not container.get("ready", True):
             parts.append("not ready")
         if restarts:
-            parts.append(f"restarted {restarts} times")
+            parts.append("restarted once" if restarts == 1 else f"restarted {restarts} times")
         lines.append(
             f"pod {_meta(pod, 'name')}, container {container.get('name')}: " + ", ".join(parts)
         )
@@ -103,8 +105,15 @@ def event_lines(
 ) -> list[str]:
     """The latest events about the object and its pods (warnings first)."""
     names = {_meta(obj, "name")} | {_meta(pod, "name") for pod in pods}
-    events = [e for e in related.events if (e.get("involvedObject") or {}).get("name") in names]
-    events.sort(key=lambda e: (e.get("type") != "Warning", str(e.get("lastTimestamp") or "")))
+    events = [
+        e
+        for e in related.events
+        if (e.get("involvedObject") or {}).get("name") in names
+        and (e.get("type") == "Warning" or e.get("reason") not in ROUTINE_EVENTS)
+    ]
+    # Warnings first, the latest first within each type.
+    events.sort(key=lambda e: _event_time(e), reverse=True)
+    events.sort(key=lambda e: e.get("type") != "Warning")
     lines = []
     for event in events[:MAX_EVENTS]:
         involved = event.get("involvedObject") or {}
@@ -115,6 +124,18 @@ def event_lines(
             f" {event.get('reason')}{times}: {event.get('message', '')}"
         )
     return lines
+
+
+def _event_time(event: Mapping[str, Any]) -> str:
+    """When an event last happened (core/v1 events, or events.k8s.io ones seen as core)."""
+    metadata = event.get("metadata") or {}
+    return str(
+        event.get("lastTimestamp")
+        or event.get("eventTime")
+        or event.get("firstTimestamp")
+        or metadata.get("creationTimestamp")
+        or ""
+    )
 
 
 def log_lines(fetcher: Fetcher, pod: Mapping[str, Any]) -> list[str]:

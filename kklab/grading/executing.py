@@ -24,7 +24,7 @@ from kklab.grading.context import CheckContext
 from kklab.grading.matching import Mismatch
 from kklab.grading.results import Outcome
 from kklab.grading.spec import ExecBody, ReachBody, with_namespace
-from kklab.grading.transport import ApiStatusError
+from kklab.grading.transport import ApiStatusError, ExecOutput
 
 MAX_EXEC_S: Final = 20.0
 _STATUS = re.compile(r"HTTP/\d(?:\.\d)? (\d{3})")
@@ -88,7 +88,24 @@ def run_exec(context: CheckContext, body: ExecBody) -> Outcome:
             Mismatch("stdout", body.stdout_matches, _tail(output.stdout), "no-regex-match")
         )
     evidence = tuple(f"stderr: {line}" for line in output.stderr.strip().splitlines()[-3:])
-    return Outcome(not mismatches, "", subject, tuple(mismatches), evidence=evidence)
+    message = ""
+    if not_started(output):
+        message = f"The command could not start: there is no {body.command[0]} in the container."
+    return Outcome(not mismatches, message, subject, tuple(mismatches), evidence=evidence)
+
+
+def not_started(output: ExecOutput) -> bool:
+    """Whether the executable was missing (the runtime answers 126/127 and says so).
+
+    Example:
+        >>> not_started(ExecOutput(126, "OCI runtime exec failed: exec failed: ... exec:"
+        ...     ' "kubectl": executable file not found in $PATH: unknown', ""))
+        True
+    """
+    said = f"{output.failure}\n{output.stdout}\n{output.stderr}".lower()
+    return (output.exit_code in (None, 126, 127)) and (
+        "executable file not found" in said or "no such file or directory" in said
+    )
 
 
 def classify(exit_code: int | None, stdout: str, stderr: str) -> tuple[str, int | None]:
@@ -162,8 +179,8 @@ def run_reach(context: CheckContext, body: ReachBody) -> Outcome:
         )
     except ApiStatusError as error:
         return Outcome(False, f"The client could not run in pod {pod}: {error.message}", subject)
-    if output.exit_code is None and "not found" in output.failure:
-        message = f"Pod {pod} has no {command[0]} to test with: {output.failure}"
+    if not_started(output):
+        message = f"Pod {pod} has no {command[2]} to test with (kklab runs busybox {command[2]})."
         return Outcome(False, message, subject)
     state, status = classify(output.exit_code, output.stdout, output.stderr)
     evidence = tuple(f"client: {line.strip()}" for line in output.stderr.strip().splitlines()[-3:])

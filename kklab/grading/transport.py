@@ -130,6 +130,7 @@ class ApiClientTransport:
 
     def __init__(self, api_client: Any) -> None:
         self.api_client = api_client
+        self._ssl_options: dict[str, Any] | None = None
 
     @property
     def host(self) -> str:
@@ -192,20 +193,27 @@ class ApiClientTransport:
         return json.loads(data) if data else None
 
     def _sslopt(self) -> dict[str, Any]:
-        config = self.api_client.configuration
-        if not config.verify_ssl:
-            options: dict[str, Any] = {"cert_reqs": ssl.CERT_NONE}
-        else:
-            options = {"cert_reqs": ssl.CERT_REQUIRED, "ca_certs": config.ssl_ca_cert}
-            if config.assert_hostname is not None:
-                options["check_hostname"] = bool(config.assert_hostname)
-        if config.cert_file:
-            options["certfile"] = config.cert_file
-        if config.key_file:
-            options["keyfile"] = config.key_file
-        if getattr(config, "tls_server_name", None):
-            options["server_hostname"] = config.tls_server_name
-        return {key: value for key, value in options.items() if value is not None}
+        """TLS options of the exec websocket: one SSL context per transport (loading
+        the CA and the client certificate costs more than the handshake)."""
+        if self._ssl_options is None:
+            config = self.api_client.configuration
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+            if config.verify_ssl:
+                if config.ssl_ca_cert:
+                    context.load_verify_locations(cafile=config.ssl_ca_cert)
+                else:
+                    context.load_default_certs(ssl.Purpose.SERVER_AUTH)
+                context.check_hostname = config.assert_hostname is not False
+            else:
+                context.check_hostname = False
+                context.verify_mode = ssl.CERT_NONE
+            if config.cert_file:
+                context.load_cert_chain(config.cert_file, config.key_file)
+            options: dict[str, Any] = {"context": context}
+            if getattr(config, "tls_server_name", None):
+                options["server_hostname"] = config.tls_server_name
+            self._ssl_options = options
+        return self._ssl_options
 
     def exec(
         self,
@@ -224,18 +232,20 @@ class ApiClientTransport:
         deadline = time.monotonic() + max(timeout_s, 0.1)
         try:
             url, headers = self._prepare("GET", path, query, {})
+            sslopt = self._sslopt() if url.startswith("https") else {}
             socket = websocket.create_connection(
                 re.sub(r"^http", "ws", url),
                 timeout=min(CONNECT_TIMEOUT_S, max(timeout_s, 0.1)),
                 header=[f"{k}: {v}" for k, v in headers.items() if k.lower() == "authorization"],
                 subprotocols=[EXEC_PROTOCOL],
-                sslopt=self._sslopt(),
+                sslopt=sslopt,
                 enable_multithread=False,
             )
         except websocket.WebSocketBadStatusException as error:
             message = _status_message(error.resp_body, f"HTTP {error.status_code}")
             raise ApiStatusError(int(error.status_code), message) from error
         except (websocket.WebSocketException, urllib3.exceptions.HTTPError, OSError) as error:
+            # ssl.SSLError is an OSError: a bad certificate is reported like no answer.
             raise _unreachable(self.host, error) from error
         try:
             return _read_exec(socket, deadline, timeout_s)

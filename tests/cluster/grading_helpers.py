@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import textwrap
 import uuid
 from collections.abc import Iterator
@@ -93,7 +94,7 @@ class Objects:
             return any(c.get("type") == "Ready" and c.get("status") == "True" for c in conditions)
 
         for name in pods:
-            wait_for(lambda name=name: ready(name), f"pod {name} to be ready", timeout_s=timeout_s)
+            wait_for(functools.partial(ready, name), f"pod {name} to be ready", timeout_s=timeout_s)
 
 
 @contextmanager

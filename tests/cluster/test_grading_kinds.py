@@ -27,6 +27,7 @@ from tests.cluster.grading_helpers import (
     scratch_namespace,
     service,
 )
+from tests.helpers import wait_for
 
 pytestmark = [pytest.mark.cluster, pytest.mark.timeout(300)]
 
@@ -202,9 +203,10 @@ def test_assert_by_name_matches_lists_by_key_in_any_order(
     ]
     assert "Hint: Look at the image of the web container." in render_text(image)
 
-    (order,) = checks["sidecar-command-in-order"].mismatches
-    assert order.path == "spec.containers[name=sidecar].command[0]"
-    assert (order.expected, order.found) == ("3600", "sleep")
+    assert [m.describe() for m in checks["sidecar-command-in-order"].mismatches] == [
+        'spec.containers[name=sidecar].command[0]: expected "3600", found "sleep"',
+        'spec.containers[name=sidecar].command[1]: expected "sleep", found "3600"',
+    ]
 
     missing = checks["api-pod-exists"]
     assert missing.status == "failed"
@@ -410,9 +412,9 @@ def test_exec_matches_exit_code_and_output(cluster: Any, scene: Objects, tmp_pat
         'stdout: expected text containing "hello", found ""',
     ]
     assert missing.evidence == ("stderr: cat: can't open '/data/hello': No such file or directory",)
-    (not_found,) = by_id(result)["kubectl-is-installed"].mismatches
-    assert not_found.path == "exit code"
-    assert "executable file not found" in str(not_found.found)
+    not_found = checks["kubectl-is-installed"]
+    assert [m.describe() for m in not_found.mismatches] == ["exit code: expected 0, found 126"]
+    assert not_found.message == "The command could not start: there is no kubectl in the container."
 
 
 def test_reach_http_by_service_dns_name(cluster: Any, scene: Objects, tmp_path: Path) -> None:
@@ -577,7 +579,6 @@ def test_access_reviews_allowed_and_denied(cluster: Any, scene: Objects, tmp_pat
     )
     checks = by_id(result)
     assert checks["reader-can-list-pods"].passed, render_text(result)
-    assert any("pod-reader" in line for line in checks["reader-can-list-pods"].evidence)
     assert checks["reader-cannot-delete-pods"].passed
     assert checks["jane-cannot-list-pods-anywhere"].passed
     secrets = checks["reader-can-read-secrets"]
@@ -730,13 +731,15 @@ def test_secret_values_never_appear(cluster: Any, scene: Objects, tmp_path: Path
               - id: env-has-no-password
                 title: the environment shows no password
                 points: 1
-                exec: {{pod: web, command: [printenv, DB_PASSWORD], stdout_contains: nothing}}
+                exec: {{pod: web, command: [sh, -c, 'echo "$DB_PASSWORD"'], stdout_contains: x}}
               - id: password-in-a-file
                 title: the password is in a file
                 points: 1
                 exec:
                   pod: web
                   command: [sh, -c, 'echo "$DB_PASSWORD" >&2; exit 1']
+                  exit_code: 1
+                  stdout_contains: x
         """,
     )
     checks = by_id(result)
@@ -796,3 +799,108 @@ def test_checks_wait_for_the_expected_state(cluster: Any, scene: Objects, tmp_pa
     assert never.status == "failed"
     assert never.waited_s >= 1.5
     assert "(Waited 2 s for a change; this is the last state.)" in render_text(never)
+
+
+def _waiting_reason(scene: Objects, name: str) -> str:
+    found = scene.get("v1", "Pod", name) or {}
+    statuses = (found.get("status") or {}).get("containerStatuses") or []
+    return str(((statuses[0]["state"].get("waiting") or {}).get("reason")) if statuses else "")
+
+
+def test_frequent_mistakes_are_explained(cluster: Any, scene: Objects, tmp_path: Path) -> None:
+    crash = ["sh", "-c", "echo starting; echo boom >&2; exit 1"]
+    env = [
+        {
+            "name": "MODE",
+            "valueFrom": {"configMapKeyRef": {"name": "settings", "key": "mdoe"}},
+        }
+    ]
+    probe = {"httpGet": {"path": "/", "port": 8081}, "periodSeconds": 1}
+    scene.create(
+        pod(
+            "pull",
+            {"app": "pull"},
+            {**container("main", ["sleep", "3600"]), "imagePullPolicy": "Always"},
+        ),
+        pod("crash", {"app": "crash"}, container("main", crash)),
+        pod("bad-key", {"app": "bad-key"}, container("main", ["sleep", "3600"], env=env)),
+        pod(
+            "bad-probe",
+            {"app": "bad-probe"},
+            container(
+                "web",
+                ["sh", "-c", HTTPD],
+                ports=[{"containerPort": 8080}],
+                readinessProbe=probe,
+            ),
+        ),
+    )
+    waits = {
+        "pull": ("ErrImagePull", "ImagePullBackOff"),
+        "crash": ("CrashLoopBackOff",),
+        "bad-key": ("CreateContainerConfigError",),
+    }
+    for name, reasons in waits.items():
+        wait_for(lambda n=name, r=reasons: _waiting_reason(scene, n) in r, f"{name} waiting")
+    result = _grade(
+        cluster,
+        scene,
+        tmp_path,
+        """
+        lab: 90-grading-test
+        title: mistakes
+        timeout_s: 0
+        exercises:
+          - id: "1"
+            title: Pods that do not start
+            checks:
+              - id: pull-runs
+                title: pull runs
+                points: 1
+                assert:
+                  {apiVersion: v1, kind: Pod, metadata: {name: pull}, status: {phase: Running}}
+              - id: crash-is-ready
+                title: crash is ready
+                points: 1
+                assert:
+                  apiVersion: v1
+                  kind: Pod
+                  metadata: {name: crash}
+                  status:
+                    (conditions[?type == 'Ready']): {status: "True"}
+              - id: bad-key-runs
+                title: bad-key runs
+                points: 1
+                assert:
+                  apiVersion: v1
+                  kind: Pod
+                  metadata: {name: bad-key}
+                  status: {phase: Running}
+              - id: bad-probe-is-ready
+                title: bad-probe is ready
+                points: 1
+                assert:
+                  apiVersion: v1
+                  kind: Pod
+                  metadata: {name: bad-probe}
+                  status:
+                    (conditions[?type == 'Ready']): {status: "True"}
+        """,
+    )
+    checks = by_id(result)
+    assert [check.status for check in result.checks] == ["failed"] * 4
+    pull = checks["pull-runs"]
+    assert pull.why is not None
+    assert pull.why.startswith('the node cannot pull image "busybox:1.35" (')
+    assert "imagePullPolicy Always makes it try on every start" in pull.why
+    assert any(line.startswith("pod pull, container main: waiting (") for line in pull.evidence)
+    crashed = checks["crash-is-ready"]
+    assert crashed.evidence[0].startswith("pod crash, container main: waiting (CrashLoopBackOff)")
+    assert "log crash/main: boom" in crashed.evidence
+    assert checks["bad-key-runs"].why == (
+        'container "main" reads key "mdoe" of ConfigMap "settings", which has keys: "mode".'
+    )
+    assert checks["bad-probe-is-ready"].why == (
+        'the readinessProbe of container "web" checks port 8081, but the container declares'
+        " port 8080."
+    )

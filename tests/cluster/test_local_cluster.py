@@ -12,7 +12,7 @@ from kubernetes import client
 
 from kklab.cluster import host, toolchain
 from tests.conftest import RunningCluster
-from tests.helpers import busybox_pod, exec_in_pod, pod_phase, wait_for
+from tests.helpers import busybox_pod, create_pod, exec_in_pod, pod_phase, wait_for
 
 pytestmark = pytest.mark.cluster
 
@@ -23,14 +23,15 @@ def core(cluster: RunningCluster) -> client.CoreV1Api:
 
 
 def _create_pod(core: Any, namespace: str, manifest: dict[str, Any]) -> str:
-    core.create_namespaced_pod(namespace, manifest)
+    create_pod(core, namespace, manifest)
     name = str(manifest["metadata"]["name"])
     wait_for(lambda: pod_phase(core, namespace, name) == "Running", f"pod {name} Running")
     return name
 
 
 def test_busybox_pod_runs_and_its_log_is_read(core: Any, namespace: str) -> None:
-    core.create_namespaced_pod(
+    create_pod(
+        core,
         namespace,
         busybox_pod("hello", ["sh", "-c", "echo hello from $(hostname)"], restartPolicy="Never"),
     )
@@ -128,13 +129,11 @@ def _claim_phase(core: Any, namespace: str, name: str) -> str:
 
 def test_standard_claim_binds_and_data_survives_the_pod(core: Any, namespace: str) -> None:
     core.create_namespaced_persistent_volume_claim(namespace, _claim("data", "standard"))
-    core.create_namespaced_pod(
-        namespace, _pod_with_claim("writer", "data", "echo kept > /data/note")
-    )
+    create_pod(core, namespace, _pod_with_claim("writer", "data", "echo kept > /data/note"))
     wait_for(lambda: pod_phase(core, namespace, "writer") == "Succeeded", "writer done")
     assert _claim_phase(core, namespace, "data") == "Bound"
     core.delete_namespaced_pod("writer", namespace, grace_period_seconds=0)
-    core.create_namespaced_pod(namespace, _pod_with_claim("reader", "data", "cat /data/note"))
+    create_pod(core, namespace, _pod_with_claim("reader", "data", "cat /data/note"))
     wait_for(lambda: pod_phase(core, namespace, "reader") == "Succeeded", "reader done")
     assert core.read_namespaced_pod_log("reader", namespace).strip() == "kept"
 
@@ -184,9 +183,7 @@ def test_local_storage_claim_waits_for_its_first_consumer(
             "the WaitForFirstConsumer event",
         )
         assert events and _claim_phase(core, namespace, "fast") == "Pending"
-        core.create_namespaced_pod(
-            namespace, _pod_with_claim("user", "fast", "echo local > /data/f")
-        )
+        create_pod(core, namespace, _pod_with_claim("user", "fast", "echo local > /data/f"))
         wait_for(lambda: pod_phase(core, namespace, "user") == "Succeeded", "pod user done")
         assert _claim_phase(core, namespace, "fast") == "Bound"
         assert (folder / "f").read_text() == "local\n"
@@ -298,3 +295,52 @@ def test_node_ip_is_the_cluster_nodes_internal_ip(core: Any) -> None:
     addresses = core.list_node().items[0].status.addresses
     internal = [a.address for a in addresses if a.type == "InternalIP"]
     assert internal == [host.node_ip()]
+
+
+def _http_get(url: str) -> str:
+    import urllib.request
+
+    with urllib.request.urlopen(url, timeout=3) as response:
+        return str(response.read().decode().strip())
+
+
+def test_port_forward_and_node_port_reach_a_pod_from_the_host(
+    cluster: RunningCluster, core: Any, namespace: str
+) -> None:
+    _create_pod(core, namespace, _web_server("web-0", "from-the-host"))
+    forward = subprocess.Popen(
+        [
+            str(toolchain.kubectl()),
+            "--kubeconfig",
+            str(cluster.kubeconfig_path),
+            "-n",
+            namespace,
+            "port-forward",
+            "pod/web-0",
+            "18080:8080",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        assert wait_for(lambda: _http_get("http://127.0.0.1:18080/"), "port-forward") == (
+            "from-the-host"
+        )
+    finally:
+        forward.terminate()
+        forward.wait(timeout=10)
+    service = core.create_namespaced_service(
+        namespace,
+        {
+            "metadata": {"name": "web-nodeport"},
+            "spec": {
+                "type": "NodePort",
+                "selector": {"app": "web"},
+                "ports": [{"port": 80, "targetPort": 8080}],
+            },
+        },
+    )
+    node_port = service.spec.ports[0].node_port
+    url = f"http://{host.node_ip()}:{node_port}/"
+    assert wait_for(lambda: _http_get(url), "the NodePort") == "from-the-host"

@@ -6,8 +6,8 @@ import base64
 import copy
 import threading
 import time
-from datetime import UTC, datetime
 from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -17,8 +17,8 @@ from kklab.grading import engine
 from kklab.grading.engine import grade_with
 from kklab.grading.fetching import PROBE_LABEL
 from kklab.grading.loading import parse_lab
-from kklab.grading.rendering import render_json, render_text
 from kklab.grading.redacting import Redactor
+from kklab.grading.rendering import render_json, render_text
 from kklab.grading.results import Outcome
 from kklab.grading.spec import Lab
 from kklab.grading.transport import ApiStatusError, ExecOutput
@@ -166,7 +166,7 @@ def test_failed_assert_reads_as_the_style_guide_shows() -> None:
     transport = FakeTransport([claim("Pending"), copy.deepcopy(LOCAL_STORAGE)])
     result = grade_with(transport, NS, lab_of(PVC_CHECK))
     assert render_text(result.exercises[0].checks[0]) == (
-        "✗ 07-storage › pvc-is-bound-to-local-pv                 0/2\n"  # noqa: RUF001 - the exact header
+        "✗ 07-storage › pvc-is-bound-to-local-pv                 0/2\n"
         "  v1 PersistentVolumeClaim lab-07-storage/data\n"
         '  * status.phase: expected "Bound", found "Pending"\n'
         '  Why: the claim uses storageClassName "local-storage", which waits for the\n'
@@ -500,3 +500,34 @@ def test_service_account_token_secrets_hide_only_the_token() -> None:
     }
     redactor = Redactor.from_secrets([token_secret])
     assert redactor.scrub(f"pod {NS}/web read eyJtok") == f"pod {NS}/web read <redacted>"
+
+
+def test_api_lost_mid_run_keeps_passed_checks_and_errors_the_rest() -> None:
+    pending_check = {**PVC_CHECK, "id": "pvc-is-bound"}
+    exists_check = {
+        "id": "pvc-exists",
+        "title": "The claim exists",
+        "points": 1,
+        "assert": {
+            "apiVersion": "v1",
+            "kind": "PersistentVolumeClaim",
+            "metadata": {"name": "data"},
+        },
+    }
+
+    class Vanishing(FakeTransport):
+        calls = 0
+
+        def request(self, method: str, path: str, **kwargs: Any) -> Any:
+            self.calls += 1
+            if self.calls > 4:  # /version, discovery, the claim, a second round's claim
+                raise ClusterError("the Kubernetes API server at https://fake:6443 did not answer")
+            return super().request(method, path, **kwargs)
+
+    transport = Vanishing([claim("Pending")])
+    result = grade_with(
+        transport, NS, lab_of(exists_check, pending_check, timeout_s=30), sleep=lambda s: None
+    )
+    exists, pending = result.checks
+    assert exists.status == "passed"
+    assert pending.status == "error" and "did not answer" in pending.message

@@ -29,7 +29,7 @@ FAILED = CheckResult(
 
 def test_failure_renders_as_the_style_guide_shows() -> None:
     assert render_text(FAILED) == (
-        "✗ 07-storage › pvc-is-bound-to-local-pv                 0/2\n"  # noqa: RUF001 - the exact header
+        "✗ 07-storage › pvc-is-bound-to-local-pv                 0/2\n"
         "  v1 PersistentVolumeClaim lab-07-storage/data\n"
         '  * status.phase: expected "Bound", found "Pending"\n'
         '  Why: the claim uses storageClassName "local-storage", which waits for the\n'
@@ -66,8 +66,8 @@ def test_lab_summary_counts_and_groups_by_exercise() -> None:
     text = render_text(lab).splitlines()
     assert text[0] == "07-storage: Storage"
     assert text[2] == "Exercise 3: Claim" + " " * 39 + "1/3"
-    assert text[3] == "✓ 07-storage › pv-exists" + " " * 32 + "1/1"  # noqa: RUF001 - the exact header
-    assert "! 07-storage › pod-runs" + " " * 33 + "0/1" in text  # noqa: RUF001 - the exact header
+    assert text[3] == "✓ 07-storage › pv-exists" + " " * 32 + "1/1"
+    assert "! 07-storage › pod-runs" + " " * 33 + "0/1" in text
     assert "  Error: API down" in text
     assert text[-1] == "07-storage: 1/4 points (1 passed, 1 failed, 1 could not be checked)"
     assert not lab.passed

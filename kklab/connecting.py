@@ -1,0 +1,72 @@
+"""``kklab.connect()``: the running cluster, a configured client and the lab's namespace.
+
+Whichever provider's state says a cluster is up (local, kind or existing) is
+used; notebooks and graders need not know which.
+
+Example:
+    >>> connection = connect("07-storage")   # doctest: +SKIP
+    >>> connection.namespace                 # doctest: +SKIP
+    'lab-07-storage'
+    >>> lab_namespace("07-storage")
+    'lab-07-storage'
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from kklab.cluster.base import ClusterInfo
+from kklab.errors import ClusterError, KklabError
+
+_LAB_NAME = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+
+
+@dataclass(frozen=True)
+class Connection:
+    """A cluster that is up, ready to use."""
+
+    info: ClusterInfo
+    """Which provider and kubeconfig context reach it."""
+    api_client: Any
+    """A configured ``kubernetes.client.ApiClient``."""
+    namespace: str
+    """The lab's namespace (``lab-<lab>``), or ``default`` without a lab."""
+
+
+def lab_namespace(lab: str) -> str:
+    """The namespace a lab's objects live in."""
+    name = f"lab-{lab}"
+    if not _LAB_NAME.match(lab) or len(name) > 63:
+        raise KklabError(
+            f"{lab!r} is not a lab name",
+            fix="use the lab's folder name, e.g. `07-storage` (lowercase letters, digits, -)",
+        )
+    return name
+
+
+def connect(lab: str | None = None) -> Connection:
+    """Connect to the cluster that is up; raises ``ClusterError`` when none is.
+
+    Example:
+        >>> from kklab import connect          # doctest: +SKIP
+        >>> from kubernetes import client      # doctest: +SKIP
+        >>> kk = connect("07-storage")         # doctest: +SKIP
+        >>> client.CoreV1Api(kk.api_client).list_namespaced_pod(kk.namespace)  # doctest: +SKIP
+    """
+    from kklab.cluster.choosing import provider_in_use
+
+    namespace = lab_namespace(lab) if lab is not None else "default"
+    provider = provider_in_use()
+    info = provider.info() if provider is not None else None
+    if info is None:
+        raise ClusterError("no cluster is up", fix="run `kklab up`")
+    try:
+        api_client = info.api_client()
+    except Exception as err:  # a kubeconfig that went missing or is broken
+        raise ClusterError(
+            f"cannot read the kubeconfig of {info.describe()}: {err}",
+            fix="run `kklab status`; `kklab down` then `kklab up` starts afresh",
+        ) from err
+    return Connection(info, api_client, namespace)

@@ -1,0 +1,295 @@
+"""What ``kklab check``, ``kklab graders lint`` and ``kklab.grade()`` call.
+
+Each command function returns ``(exit code, text to print)`` and never raises
+for a learner-facing problem: a missing cluster or an unreachable API server
+becomes ``error`` results, an unknown lab a one-line message.
+
+- :func:`check_command`: grade a lab (or one exercise); exit 0 only when every
+  check passed, 1 when one failed, 2 when one could not be checked.
+- :func:`lint_command`: validate every grader against the schema and its lab.
+- :func:`grade_lab`: the Python surface (``kklab.grade(lab, exercise=None)``),
+  a :class:`LabResult` that a notebook displays as HTML.
+
+A lab ``NN-topic`` is graded in the namespace ``lab-NN-topic``
+(:func:`lab_namespace`); its grader is ``graders/NN-topic.yaml``.
+
+Example:
+    >>> lab_namespace("07-storage")
+    'lab-07-storage'
+    >>> lab_exercise_ids_from_text("# Storage\\n## Exercise 1: Claim\\n### Exercise 2 - Mount")
+    ['1', '2']
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, Final
+
+from kklab.errors import ClusterError, KklabError
+from kklab.grading.engine import grade, grade_with
+from kklab.grading.loading import grader_paths, load_lab, spec_problems
+from kklab.grading.rendering import render_json, render_text
+from kklab.grading.results import LabResult
+from kklab.grading.spec import GraderSpecError, Lab
+from kklab.grading.transport import ExecOutput
+
+ROOT: Final = Path(__file__).resolve().parent.parent.parent
+GRADERS_DIR: Final = ROOT / "graders"
+LABS_DIR: Final = ROOT / "labs"
+NAMESPACE_PREFIX: Final = "lab-"
+_EXERCISE_HEADING = re.compile(
+    r"^#{1,6}\s*Exercise\s+([0-9A-Za-z][0-9A-Za-z.-]*?)\s*(?:[:.\u2013\u2014-]|$)"
+)
+
+
+def lab_namespace(lab_id: str) -> str:
+    """The namespace a lab's objects live in, and where its checks look."""
+    return f"{NAMESPACE_PREFIX}{lab_id}"
+
+
+def find_grader(lab: str, graders_dir: Path | None = None) -> Path:
+    """The grader file of ``lab``, given as ``07-storage``, ``07`` or ``7``.
+
+    Raises a :class:`GraderSpecError` naming the labs that exist otherwise.
+    """
+    directory = graders_dir or GRADERS_DIR
+    paths = grader_paths(directory)
+    wanted = lab.strip().removesuffix(".yaml")
+    if wanted.isdigit():
+        wanted = f"{int(wanted):02d}"
+    for path in paths:
+        if path.stem == wanted or path.stem.split("-", 1)[0] == wanted:
+            return path
+    known = ", ".join(path.stem for path in paths) or "none yet"
+    raise GraderSpecError(
+        f'there is no lab "{lab}"', fix=f"use one of: {known}", source=str(directory)
+    )
+
+
+class _NoCluster:
+    """A transport for when no cluster runs: every request is a ClusterError."""
+
+    def __init__(self, problem: ClusterError) -> None:
+        self.problem = problem
+
+    @property
+    def host(self) -> str:
+        return "(no cluster)"
+
+    def request(self, method: str, path: str, **kwargs: Any) -> Any:
+        raise self.problem
+
+    def exec(
+        self,
+        namespace: str,
+        pod: str,
+        container: str | None,
+        command: Sequence[str],
+        timeout_s: float,
+    ) -> ExecOutput:
+        raise self.problem
+
+
+def _local_api_client() -> Any:
+    """A client for the running local cluster; ClusterError when there is none."""
+    from kklab.cluster.local import LocalProvider
+
+    info = LocalProvider().info()
+    if info is None:
+        raise ClusterError("no kklab cluster is running", fix="start one with `kklab up`")
+    return info.api_client()
+
+
+def grade_lab(
+    lab: str | Lab,
+    exercise: str | None = None,
+    *,
+    api_client: Any = None,
+    namespace: str | None = None,
+    graders_dir: Path | None = None,
+    include_hidden: bool = False,
+    timeout_s: float | None = None,
+) -> LabResult:
+    """Grade a lab (id, number or loaded :class:`Lab`) or one of its exercises.
+
+    ``api_client`` defaults to the local cluster's, ``namespace`` to
+    :func:`lab_namespace`. Cluster problems become ``error`` results; an unknown
+    lab or exercise, or an invalid grader, raises :class:`GraderSpecError`.
+    """
+    loaded = lab if isinstance(lab, Lab) else load_lab(find_grader(lab, graders_dir))
+    where = namespace or lab_namespace(loaded.id)
+    if api_client is None:
+        try:
+            api_client = _local_api_client()
+        except ClusterError as error:
+            return grade_with(
+                _NoCluster(error),
+                where,
+                loaded,
+                exercise,
+                include_hidden=include_hidden,
+                timeout_s=timeout_s,
+            )
+        except Exception as error:  # a broken kubeconfig: still a result, not a traceback
+            broken = ClusterError(f"cannot reach the cluster ({error})", fix="run `kklab status`")
+            return grade_with(_NoCluster(broken), where, loaded, exercise)
+    return grade(
+        api_client,
+        where,
+        loaded,
+        exercise,
+        include_hidden=include_hidden,
+        timeout_s=timeout_s,
+    )
+
+
+def exit_code(result: LabResult) -> int:
+    """0 when every check passed, 2 when one could not be checked, else 1.
+
+    Example:
+        >>> exit_code(LabResult("07-storage", "Storage"))  # no checks: not a pass
+        1
+    """
+    if result.passed:
+        return 0
+    return 2 if result.count("error") else 1
+
+
+def check_command(
+    lab: str,
+    exercise: str | None = None,
+    *,
+    as_json: bool = False,
+    api_client: Any = None,
+    namespace: str | None = None,
+    graders_dir: Path | None = None,
+    include_hidden: bool = False,
+    hint_level: int = 1,
+) -> tuple[int, str]:
+    """``kklab check LAB [EXERCISE] [--json]``: (exit code, text or JSON to print)."""
+    try:
+        result = grade_lab(
+            lab,
+            exercise,
+            api_client=api_client,
+            namespace=namespace,
+            graders_dir=graders_dir,
+            include_hidden=include_hidden,
+        )
+    except KklabError as error:
+        if as_json:
+            return 2, json.dumps({"error": str(error)}, ensure_ascii=False)
+        return 2, f"kklab: {error}"
+    text = render_json(result) if as_json else render_text(result, hint_level=hint_level)
+    return exit_code(result), text
+
+
+def lab_exercise_ids_from_text(text: str) -> list[str]:
+    """Exercise ids of headings like ``## Exercise 3: Mount the claim``, in order."""
+    ids: list[str] = []
+    for line in text.splitlines():
+        found = _EXERCISE_HEADING.match(line.strip())
+        if found and found.group(1) not in ids:
+            ids.append(found.group(1))
+    return ids
+
+
+def lab_exercise_ids(lab_dir: Path) -> list[str]:
+    """Exercise ids declared by a lab folder's notebooks (markdown cells) and ``.md`` files."""
+    ids: list[str] = []
+    for path in sorted(lab_dir.glob("*.ipynb")) + sorted(lab_dir.glob("*.md")):
+        try:
+            if path.suffix == ".ipynb":
+                cells = json.loads(path.read_text(encoding="utf-8")).get("cells", [])
+                texts = [
+                    "".join(cell.get("source", ""))
+                    for cell in cells
+                    if cell.get("cell_type") == "markdown"
+                ]
+            else:
+                texts = [path.read_text(encoding="utf-8")]
+        except (OSError, ValueError, AttributeError):
+            continue
+        for text in texts:
+            ids += [found for found in lab_exercise_ids_from_text(text) if found not in ids]
+    return ids
+
+
+def lint_graders(
+    graders_dir: Path | None = None, labs_dir: Path | None = None
+) -> dict[Path, list[GraderSpecError]]:
+    """Every grader's problems (empty lists when valid), checked against its lab folder.
+
+    Beyond the schema and the grader's own rules (ids unique, points positive,
+    expressions compile, python functions exist): the lab folder
+    ``labs/NN-topic/`` must exist, and every exercise its notebooks declare
+    (``## Exercise N``) must have checks in the grader, and no more.
+    """
+    graders = graders_dir or GRADERS_DIR
+    labs = labs_dir or LABS_DIR
+    report: dict[Path, list[GraderSpecError]] = {}
+    for path in grader_paths(graders):
+        problems = spec_problems(path)
+        if not problems:
+            problems = _against_lab(load_lab(path), labs / path.stem, str(path))
+        report[path] = problems
+    return report
+
+
+def _against_lab(lab: Lab, lab_dir: Path, source: str) -> list[GraderSpecError]:
+    if not lab_dir.is_dir():
+        return [
+            GraderSpecError(
+                f"there is no lab folder {lab_dir}",
+                fix="name the grader after its lab folder (labs/NN-topic/)",
+                source=source,
+            )
+        ]
+    declared = lab_exercise_ids(lab_dir)
+    graded = [exercise.id for exercise in lab.exercises]
+    problems = [
+        GraderSpecError(
+            f"exercise {missing} of the lab has no checks in the grader",
+            fix=f'add an exercise with id: "{missing}" and at least one check',
+            source=source,
+            path="exercises",
+        )
+        for missing in declared
+        if missing not in graded
+    ]
+    if declared:
+        problems += [
+            GraderSpecError(
+                f'exercise "{extra}" is not an exercise of the lab (it has: {", ".join(declared)})',
+                fix="use the exercise numbers of the lab's notebook headings",
+                source=source,
+                path="exercises",
+            )
+            for extra in graded
+            if extra not in declared
+        ]
+    return problems
+
+
+def lint_command(graders_dir: Path | None = None, labs_dir: Path | None = None) -> tuple[int, str]:
+    """``kklab graders lint``: (0 when every grader is valid else 1, the report)."""
+    report = lint_graders(graders_dir, labs_dir)
+    if not report:
+        return 0, f"no grader files (NN-topic.yaml) in {graders_dir or GRADERS_DIR}"
+    lines = []
+    for path, problems in report.items():
+        if not problems:
+            lines.append(f"✓ {path.name}")
+            continue
+        lines.append(f"✗ {path.name}")
+        lines += [f"  {problem}" for problem in problems]
+    failed = sum(1 for problems in report.values() if problems)
+    lines.append(
+        f"{len(report)} grader(s) checked, {failed} with problems"
+        if failed
+        else f"{len(report)} grader(s) valid"
+    )
+    return (1 if failed else 0), "\n".join(lines)

@@ -1,0 +1,284 @@
+"""Starting, resetting and skipping ahead in a lab on the cluster that is up.
+
+* ``start``: a labelled namespace ``lab-NN-topic``, the kubeconfig context's
+  namespace set to it, the lab's node folders and starting manifests;
+* ``reset``: deletes the namespace and the lab's labelled cluster-scoped
+  objects, and waits until they are gone;
+* ``solve``: applies the notebook's reference solutions, up to an exercise.
+
+Only objects kklab labelled as its own are ever deleted.
+
+Example:
+    >>> exercises_up_to(["1", "2", "3"], "2")
+    ['1', '2']
+"""
+
+from __future__ import annotations
+
+import shutil
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from kklab.cluster import kubeconfigs
+from kklab.errors import KklabError
+from kklab.labs import LAB_LABEL, MANAGED_BY, LabDefinition, lab_labels
+from kklab.session import LabSession
+from kklab.shell import say
+from kklab.solutions import exercises_in_order, solution_cells
+
+# Cluster-scoped kinds a lab may create; reset deletes the ones labelled for it.
+CLUSTER_SCOPED = (
+    ("v1", "PersistentVolume"),
+    ("storage.k8s.io/v1", "StorageClass"),
+    ("rbac.authorization.k8s.io/v1", "ClusterRole"),
+    ("rbac.authorization.k8s.io/v1", "ClusterRoleBinding"),
+    ("scheduling.k8s.io/v1", "PriorityClass"),
+    ("apiextensions.k8s.io/v1", "CustomResourceDefinition"),
+)
+
+
+def exercises_up_to(exercises: list[str], upto: str | None) -> list[str]:
+    """The exercises to solve: all of them, or those up to and including ``upto``."""
+    if upto is None:
+        return exercises
+    if upto not in exercises:
+        raise KklabError(
+            f"the lab has no exercise {upto!r}", fix=f"choose one of: {', '.join(exercises)}"
+        )
+    return exercises[: exercises.index(upto) + 1]
+
+
+def _wait(condition: Callable[[], bool], what: str, timeout_s: float) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        if time.monotonic() > deadline:
+            raise KklabError(
+                f"timed out after {timeout_s:.0f} s waiting for {what}",
+                fix="run `kklab status`, then try again",
+            )
+        time.sleep(0.1)
+
+
+def _namespace_labels(core: Any, name: str) -> dict[str, str] | None:
+    from kubernetes.client import ApiException
+
+    try:
+        return dict(core.read_namespace(name).metadata.labels or {})
+    except ApiException as err:
+        if err.status == 404:
+            return None
+        raise
+
+
+def _pods_admitted(core: Any, namespace: str) -> bool:
+    """True once a pod would be admitted (on 1.20 the token Secret comes a moment late)."""
+    from kubernetes.client import ApiException
+
+    probe = {
+        "metadata": {"name": "kklab-admission-probe"},
+        "spec": {"containers": [{"name": "c", "image": "busybox:1.35"}]},
+    }
+    try:
+        core.create_namespaced_pod(namespace, probe, dry_run="All")
+    except ApiException:
+        return False
+    return True
+
+
+def _set_context_namespace(session: LabSession, namespace: str) -> None:
+    info = session.connection.info
+    paths = {info.kubeconfig_path, kubeconfigs.default_path()}
+    for path in paths:
+        if not path.exists():
+            continue
+        config = yaml.safe_load(path.read_text()) or {}
+        changed = False
+        for context in config.get("contexts") or []:
+            if context.get("name") == info.context:
+                context.setdefault("context", {})["namespace"] = namespace
+                changed = True
+        if changed:
+            path.write_text(yaml.safe_dump(config, sort_keys=False))
+
+
+def _node_folders(session: LabSession) -> list[Path]:
+    """The lab's node folders as seen from this machine (empty where it cannot reach them)."""
+    lab = session.lab
+    provider = session.connection.info.provider
+    node_paths = [lab.node_path(d) for d in lab.setup.node_directories]
+    if provider == "local":  # the node is this machine
+        return [Path(p) for p in node_paths]
+    if provider == "kind":  # the node's /var/local/kklab is mounted from here
+        from kklab.cluster.kind import KindProvider
+
+        return [KindProvider().host_folder(p) for p in node_paths]
+    return []
+
+
+def start(lab_name: str) -> LabSession:
+    """Prepare the lab: namespace, context, node folders, starting manifests."""
+    started = time.monotonic()
+    session = LabSession.open(lab_name)
+    lab, namespace = session.lab, session.namespace
+    from kubernetes import client
+
+    core = client.CoreV1Api(session.api_client)
+    labels = _namespace_labels(core, namespace)
+    if labels is None:
+        core.create_namespace({"metadata": {"name": namespace, "labels": lab_labels(lab.id)}})
+    elif labels.get(LAB_LABEL) != lab.id:
+        raise KklabError(
+            f"namespace {namespace} exists but kklab did not make it",
+            fix=f"rename or delete it yourself; kklab only uses namespaces labelled {LAB_LABEL}",
+        )
+    _wait(lambda: _pods_admitted(core, namespace), "the namespace to accept pods", 30)
+    _set_context_namespace(session, namespace)
+    folders = _node_folders(session)
+    if lab.setup.node_directories and not folders:
+        say(f"  note: this lab needs folders on the node ({', '.join(lab.setup.node_directories)}"
+            f" under {lab.node_path()}); kklab cannot make them on an existing cluster")
+    for folder in folders:
+        folder.mkdir(parents=True, exist_ok=True)
+    for manifest in lab.setup.start_manifests:
+        for applied in session.apply(manifest.read_text()):
+            say(f"  {applied.describe()}")
+    say(f"✓ lab {lab.id} ready in namespace {namespace} ({time.monotonic() - started:.1f} s)")
+    return session
+
+
+def _labelled(dynamic: Any, api_version: str, kind: str, lab_id: str) -> list[str]:
+    from kubernetes.dynamic.exceptions import DynamicApiError, ResourceNotFoundError
+
+    try:
+        resource = dynamic.resources.get(api_version=api_version, kind=kind)
+        items = resource.get(label_selector=f"{LAB_LABEL}={lab_id}").items
+    except (ResourceNotFoundError, DynamicApiError):
+        return []
+    return [
+        item.metadata.name
+        for item in items
+        if (item.metadata.labels or {}).get("app.kubernetes.io/managed-by")
+        == MANAGED_BY["app.kubernetes.io/managed-by"]
+    ]
+
+
+def reset(lab_name: str) -> None:
+    """Delete the lab's namespace and labelled cluster-scoped objects; wait until gone."""
+    started = time.monotonic()
+    session = LabSession.open(lab_name)
+    lab, namespace = session.lab, session.namespace
+    from kubernetes import client
+    from kubernetes.client import ApiException
+    from kubernetes.dynamic import DynamicClient
+
+    core = client.CoreV1Api(session.api_client)
+    labels = _namespace_labels(core, namespace)
+    if labels is not None and labels.get(LAB_LABEL) != lab.id:
+        raise KklabError(
+            f"namespace {namespace} was not made by kklab; leaving it alone",
+            fix="delete it yourself if you mean to",
+        )
+    if labels is not None:
+        # Pods would take their grace period (30 s by default) to go: the lab's
+        # state is being thrown away, so they go at once.
+        core.delete_collection_namespaced_pod(namespace, grace_period_seconds=0)
+        try:
+            core.delete_namespace(namespace, propagation_policy="Background")
+        except ApiException as err:
+            if err.status != 404:
+                raise
+    dynamic = DynamicClient(session.api_client)
+    doomed = [(v, k, n) for v, k in CLUSTER_SCOPED for n in _labelled(dynamic, v, k, lab.id)]
+    for api_version, kind, name in doomed:
+        resource = dynamic.resources.get(api_version=api_version, kind=kind)
+        try:
+            resource.delete(name=name)
+        except Exception as err:  # already gone is fine
+            if getattr(err, "status", None) != 404:
+                raise
+    _wait(lambda: _namespace_labels(core, namespace) is None, f"namespace {namespace} to go", 120)
+    _wait(
+        lambda: not any(_labelled(dynamic, v, k, lab.id) for v, k in CLUSTER_SCOPED),
+        "the lab's cluster-wide objects to go",
+        60,
+    )
+    for folder in _node_folders(session):
+        shutil.rmtree(folder, ignore_errors=True)
+    say(
+        f"✓ lab {lab.id} reset: namespace {namespace} and {len(doomed)} cluster-wide "
+        f"objects deleted ({time.monotonic() - started:.1f} s)"
+    )
+
+
+def solve(lab_name: str, upto: str | None = None) -> list[str]:
+    """Apply the reference solutions of the lab's exercises (up to ``upto``)."""
+    session = start(lab_name)
+    lab: LabDefinition = session.lab
+    chosen = exercises_up_to(exercises_in_order(lab.notebook), upto)
+    for cell in solution_cells(lab.notebook):
+        if cell.exercise in chosen:
+            output = session.run_solution(cell.source)
+            say(f"✓ exercise {cell.exercise} solved" + (f":\n{output}" if output else ""))
+    return chosen
+
+
+def solution_objects(session: LabSession, exercise: str) -> list[tuple[str, str, str]]:
+    """(apiVersion, kind, name) of each object the exercise's ``%%apply`` solution makes."""
+    found = []
+    for cell in solution_cells(session.lab.notebook):
+        lines = cell.source.splitlines()
+        if cell.exercise != exercise or not lines or not lines[0].startswith("%%apply"):
+            continue
+        for document in yaml.safe_load_all("\n".join(lines[1:])):
+            if isinstance(document, dict) and document.get("kind"):
+                name = (document.get("metadata") or {}).get("name")
+                if name:
+                    found.append(
+                        (str(document.get("apiVersion", "v1")), str(document["kind"]), str(name))
+                    )
+    return found
+
+
+def reset_exercise(session: LabSession, exercise: str) -> list[str]:
+    """Delete the objects the exercise asks for, so the learner can start it again.
+
+    Namespaced objects are deleted in the lab namespace; cluster-scoped ones
+    only when they carry this lab's label.
+    """
+    from kubernetes.dynamic import DynamicClient
+    from kubernetes.dynamic.exceptions import DynamicApiError, ResourceNotFoundError
+
+    dynamic = DynamicClient(session.api_client)
+    gone = []
+    for api_version, kind, name in solution_objects(session, exercise):
+        from kklab.cluster.adapting import convert
+
+        try:
+            resource = dynamic.resources.get(api_version=api_version, kind=kind)
+        except ResourceNotFoundError:
+            converted, _note = convert(
+                {"apiVersion": api_version, "kind": kind, "metadata": {"name": name}}
+            )
+            resource = dynamic.resources.get(api_version=converted["apiVersion"], kind=kind)
+        try:
+            if resource.namespaced:
+                resource.delete(
+                    name=name, namespace=session.namespace, body={"gracePeriodSeconds": 0}
+                )
+            elif name in _labelled(dynamic, api_version, kind, session.lab.id):
+                resource.delete(name=name)
+            else:
+                continue
+        except DynamicApiError as err:
+            if err.status != 404:
+                raise KklabError(
+                    f"cannot delete {kind} {name}: {err.reason}",
+                    fix="try `kklab lab reset` for the whole lab",
+                ) from err
+            continue
+        gone.append(f"{kind.lower()}/{name}")
+    return gone

@@ -1,0 +1,26 @@
+"""kklab inside Jupyter: the magics and the Check widget.
+
+In a notebook::
+
+    %load_ext kklab.notebook
+    %lab 01-pods            # start the lab (idempotent) and show its progress
+
+then ``%%apply`` cells, ``%kubectl`` lines, ``check("3")`` for the Check
+widget of exercise 3, and ``autograde("3")`` in nbgrader's test cells.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kklab.notebook.checking import autograde, check, current_session, open_lab
+
+__all__ = ["autograde", "check", "current_session", "load_ipython_extension", "open_lab"]
+
+
+def load_ipython_extension(ipython: Any) -> None:
+    """Register ``%lab``, ``%%apply`` and ``%kubectl``; make ``check``/``autograde`` global."""
+    from kklab.notebook.magics import register
+
+    register(ipython)
+    ipython.push({"check": check, "autograde": autograde})

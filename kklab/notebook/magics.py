@@ -1,0 +1,71 @@
+"""IPython magics: ``%lab``, ``%%apply`` and ``%kubectl``.
+
+Every problem is shown as one sentence that says what to do; a learner never
+sees a traceback from these magics.
+"""
+
+from __future__ import annotations
+
+import shlex
+from typing import Any
+
+from kklab.errors import KklabError
+from kklab.notebook.checking import current_session, open_lab
+
+
+def _explain(err: Exception) -> None:
+    print(f"✗ {err}")
+
+
+def lab_magic(line: str) -> None:
+    """``%lab 01-pods``: start (or rejoin) a lab and show its progress."""
+    name = line.strip()
+    if not name:
+        print("✗ name the lab, e.g. `%lab 01-pods`")
+        return
+    try:
+        open_lab(name)
+    except KklabError as err:
+        _explain(err)
+
+
+def apply_magic(line: str, cell: str) -> None:
+    """``%%apply``: apply the cell's YAML to the lab namespace."""
+    if not cell.strip() or all(
+        not text.strip() or text.lstrip().startswith("#") for text in cell.splitlines()
+    ):
+        print("✗ this cell has no manifest yet: write the YAML below `%%apply`, then run it")
+        return
+    try:
+        applied = current_session().apply(cell)
+    except KklabError as err:
+        _explain(err)
+        return
+    except Exception as err:  # YAML errors and API refusals, in words
+        _explain(
+            KklabError(
+                f"{type(err).__name__}: {err}", fix="fix the manifest and run the cell again"
+            )
+        )
+        return
+    for item in applied:
+        print(item.describe())
+
+
+def kubectl_magic(line: str) -> None:
+    """``%kubectl get pods``: kubectl with the lab's kubeconfig and namespace."""
+    try:
+        args = shlex.split(line)
+    except ValueError as err:
+        print(f"✗ cannot read that command line: {err}")
+        return
+    try:
+        print(current_session().kubectl(args))
+    except KklabError as err:
+        _explain(err)
+
+
+def register(ipython: Any) -> None:
+    ipython.register_magic_function(lab_magic, "line", "lab")
+    ipython.register_magic_function(apply_magic, "cell", "apply")
+    ipython.register_magic_function(kubectl_magic, "line", "kubectl")

@@ -1,0 +1,97 @@
+"""The command functions the CLI wires: check, lint, and the lab's exercises."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from kklab.errors import ClusterError
+from kklab.grading import GraderSpecError, commands
+from kklab.grading.commands import (
+    check_command,
+    find_grader,
+    lab_exercise_ids,
+    lint_command,
+)
+
+GRADER = """
+lab: 07-storage
+title: Storage
+timeout_s: 5
+exercises:
+  - id: "1"
+    title: Claim
+    checks:
+      - id: pvc-exists
+        title: the claim exists
+        points: 1
+        assert: {apiVersion: v1, kind: PersistentVolumeClaim, metadata: {name: data}}
+"""
+
+
+def _notebook(*markdown: str) -> str:
+    cells = [{"cell_type": "markdown", "source": [text]} for text in markdown]
+    cells.append({"cell_type": "code", "source": ["# Exercise 9: not a heading in markdown"]})
+    return json.dumps({"cells": cells})
+
+
+@pytest.fixture
+def tree(tmp_path: Path) -> Path:
+    (tmp_path / "graders").mkdir()
+    (tmp_path / "graders" / "07-storage.yaml").write_text(textwrap.dedent(GRADER))
+    lab = tmp_path / "labs" / "07-storage"
+    lab.mkdir(parents=True)
+    (lab / "07-storage.ipynb").write_text(_notebook("# Storage", "## Exercise 1: Claim it"))
+    return tmp_path
+
+
+def test_find_grader_by_id_or_number(tree: Path) -> None:
+    graders = tree / "graders"
+    assert find_grader("07-storage", graders).name == "07-storage.yaml"
+    assert find_grader("7", graders) == find_grader("07", graders)
+    with pytest.raises(GraderSpecError, match="use one of: 07-storage"):
+        find_grader("05-services", graders)
+
+
+def test_lint_passes_when_grader_and_lab_agree(tree: Path) -> None:
+    code, text = lint_command(tree / "graders", tree / "labs")
+    assert (code, text) == (0, "✓ 07-storage.yaml\n1 grader(s) valid")
+
+
+def test_lint_finds_exercises_without_checks(tree: Path) -> None:
+    notebook = _notebook("## Exercise 1: Claim", "## Exercise 2 - Mount it")
+    (tree / "labs" / "07-storage" / "07-storage.ipynb").write_text(notebook)
+    assert lab_exercise_ids(tree / "labs" / "07-storage") == ["1", "2"]
+    code, text = lint_command(tree / "graders", tree / "labs")
+    assert code == 1
+    assert "exercise 2 of the lab has no checks in the grader" in text
+    assert text.splitlines()[-1] == "1 grader(s) checked, 1 with problems"
+
+
+def test_lint_needs_the_lab_folder(tree: Path) -> None:
+    code, text = lint_command(tree / "graders", tree / "elsewhere")
+    assert code == 1 and "there is no lab folder" in text
+
+
+def test_check_without_a_cluster_is_an_error_result(
+    tree: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def no_cluster() -> None:
+        raise ClusterError("no kklab cluster is running", fix="start one with `kklab up`")
+
+    monkeypatch.setattr(commands, "_local_api_client", no_cluster)
+    code, text = check_command("07", graders_dir=tree / "graders")
+    assert code == 2
+    assert "  Error: no kklab cluster is running: start one with `kklab up`" in text
+    code, output = check_command("07", "1", as_json=True, graders_dir=tree / "graders")
+    assert code == 2 and json.loads(output)["counts"] == {"passed": 0, "failed": 0, "error": 1}
+
+
+def test_check_of_an_unknown_lab_or_exercise_says_what_exists(tree: Path) -> None:
+    code, text = check_command("99", graders_dir=tree / "graders")
+    assert code == 2 and text.startswith("kklab: ") and "use one of: 07-storage" in text
+    code, text = check_command("07", "5", as_json=True, graders_dir=tree / "graders")
+    assert code == 2 and "use one of: 1" in json.loads(text)["error"]
