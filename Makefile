@@ -21,20 +21,22 @@ cluster: toolchain
 	$(KKLAB) up --provider local
 
 lint: venv
-	$(BIN)/ruff check kklab tests benchmarks
-	$(BIN)/ruff format --check kklab tests benchmarks
+	$(BIN)/ruff check kklab tests benchmarks tools
+	$(BIN)/ruff format --check kklab tests benchmarks tools
 	$(BIN)/mypy
 
 # The whole suite on a fresh machine: set-up, lint, unit tests, cluster tests
 # (which must run: KKLAB_REQUIRE_CLUSTER=1), then the stop/start lifecycle tests.
 test: lint cluster
+	bash tests/browser/ensure_browser.sh
 	KKLAB_REQUIRE_CLUSTER=1 $(BIN)/pytest -m 'not lifecycle' -p no:cacheprovider
 	KKLAB_REQUIRE_CLUSTER=1 $(BIN)/pytest -m lifecycle -p no:cacheprovider
 
 # Set everything up and open the course in JupyterLab.
 lab: cluster
 	$(BIN)/pip install -q -e '.[course]'
-	$(BIN)/jupyter lab --notebook-dir=labs
+	$(BIN)/python -m kklab workspace
+	$(BIN)/jupyter lab --allow-root --ServerApp.root_dir="$$($(BIN)/python -m kklab workspace --path)"
 
 bench: cluster
 	$(BIN)/python benchmarks/cluster_lifecycle.py

@@ -55,3 +55,70 @@ def legacy_pulls_only_when_missing(context: CheckContext) -> Outcome:
         return Outcome(passed=False, subject=subject,
                        message=f"The pod is not running yet ({reason}).")
     return Outcome(passed=True, subject=subject)
+
+
+STABLE_BACKENDS = {"cart", "payments"}
+RELEASE_WHY = (
+    "A selector such as `tier=backend,env notin (test)` picks the backend pods outside "
+    "the test environment; `notin` also keeps pods that have no env label at all."
+)
+
+
+def _labelled_stable(context: CheckContext) -> set[str]:
+    pods = context.list("v1", "Pod", label_selector="release=stable")
+    return {str(pod.get("metadata", {}).get("name")) for pod in pods}
+
+
+def stable_backends_carry_the_release_label(context: CheckContext) -> Outcome:
+    """Exercise 3: both stable backends are labelled."""
+    missing = sorted(STABLE_BACKENDS - _labelled_stable(context))
+    if not missing:
+        return Outcome(passed=True, subject=f"pods in {context.namespace}")
+    return Outcome(
+        passed=False, subject=f"pods in {context.namespace}",
+        message=f"Without release=stable: {', '.join(missing)}.",
+        why=RELEASE_WHY,
+    )
+
+
+def only_stable_backends_carry_the_release_label(context: CheckContext) -> Outcome:
+    """Exercise 3: the label is on exactly the two stable backends."""
+    labelled = _labelled_stable(context)
+    extra = sorted(labelled - STABLE_BACKENDS)
+    subject = f"pods in {context.namespace}"
+    if labelled == STABLE_BACKENDS:
+        return Outcome(passed=True, subject=subject)
+    if extra:
+        return Outcome(
+            passed=False, subject=subject,
+            message=f"These pods should not carry release=stable: {', '.join(extra)}.",
+            why="The selector matched more than the stable backends: "
+            "`storefront` is a frontend and `load-test` runs in the test environment.",
+        )
+    found = ", ".join(sorted(labelled)) or "no pod"
+    return Outcome(passed=False, subject=subject,
+                   message=f"release=stable is on {found}; expected exactly cart and payments.",
+                   why=RELEASE_WHY)
+
+
+LEGACY_COMMAND = ["sh", "-c", "echo legacy service up; sleep 86400"]
+
+
+def legacy_keeps_its_image_and_command(context: CheckContext) -> Outcome:
+    """Exercise 6: the replacement pod differs from the original only in its pull policy."""
+    subject = f"v1 Pod {context.namespace}/legacy"
+    pod = context.get("v1", "Pod", "legacy")
+    container = next(iter((pod or {}).get("spec", {}).get("containers") or []), {})
+    if pod is None or container.get("imagePullPolicy") != "IfNotPresent":
+        return Outcome(passed=False, subject=subject,
+                       message='The pod "legacy" has not been replaced with the new policy yet.')
+    problems = []
+    if container.get("image") != "busybox:1.35":
+        problems.append(f'image is "{container.get("image")}", expected "busybox:1.35"')
+    if container.get("command") != LEGACY_COMMAND:
+        problems.append(f"command is {container.get('command')}, expected {LEGACY_COMMAND}")
+    if problems:
+        return Outcome(passed=False, subject=subject, message="; ".join(problems) + ".",
+                       why="Replacing a pod means recreating it with the same spec; "
+                       "only the field you meant to fix should change.")
+    return Outcome(passed=True, subject=subject)

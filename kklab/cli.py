@@ -182,6 +182,20 @@ def cmd_lab_solve(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_workspace(args: argparse.Namespace) -> int:
+    from kklab.labs import all_labs
+    from kklab.session import notebook_root
+    from kklab.student import write_workspace
+
+    root = notebook_root()
+    if args.path:
+        print(root)
+        return 0
+    written = write_workspace([lab.notebook for lab in all_labs()], root)
+    print(f"workspace {root}: {len(written)} new notebook(s); your earlier work is kept")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="kklab", description="Hands-on Kubernetes labs, graded on a real cluster."
@@ -253,6 +267,12 @@ def build_parser() -> argparse.ArgumentParser:
                 help="solve the exercises up to and including this one",
             )
         sub.set_defaults(func=func)
+
+    workspace = commands.add_parser(
+        "workspace", help="write the learner's copies of the lab notebooks (keeps your work)"
+    )
+    workspace.add_argument("--path", action="store_true", help="only print where it is")
+    workspace.set_defaults(func=cmd_workspace)
 
     tools = commands.add_parser("toolchain", help="what the local provider needs on this host")
     tool_commands = tools.add_subparsers(dest="toolchain_command", required=True, metavar="ACTION")

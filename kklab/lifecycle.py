@@ -139,8 +139,10 @@ def start(lab_name: str) -> LabSession:
     _set_context_namespace(session, namespace)
     folders = _node_folders(session)
     if lab.setup.node_directories and not folders:
-        say(f"  note: this lab needs folders on the node ({', '.join(lab.setup.node_directories)}"
-            f" under {lab.node_path()}); kklab cannot make them on an existing cluster")
+        say(
+            f"  note: this lab needs folders on the node ({', '.join(lab.setup.node_directories)}"
+            f" under {lab.node_path()}); kklab cannot make them on an existing cluster"
+        )
     for folder in folders:
         folder.mkdir(parents=True, exist_ok=True)
     for manifest in lab.setup.start_manifests:

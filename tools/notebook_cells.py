@@ -16,10 +16,22 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 _counter = itertools.count(1)
 
 
-def _nbgrader(grade_id: str, *, solution: bool = False, grade: bool = False,
-              locked: bool = False, points: int | None = None) -> dict[str, Any]:
-    meta: dict[str, Any] = {"grade": grade, "grade_id": grade_id, "locked": locked,
-                            "schema_version": 3, "solution": solution, "task": False}
+def _nbgrader(
+    grade_id: str,
+    *,
+    solution: bool = False,
+    grade: bool = False,
+    locked: bool = False,
+    points: int | None = None,
+) -> dict[str, Any]:
+    meta: dict[str, Any] = {
+        "grade": grade,
+        "grade_id": grade_id,
+        "locked": locked,
+        "schema_version": 3,
+        "solution": solution,
+        "task": False,
+    }
     if points is not None:
         meta["points"] = points
     return {"nbgrader": meta}
@@ -27,8 +39,9 @@ def _nbgrader(grade_id: str, *, solution: bool = False, grade: bool = False,
 
 def md(text: str) -> Any:
     """A locked instruction cell."""
-    return new_markdown_cell(text.strip("\n"),
-                             metadata=_nbgrader(f"text-{next(_counter)}", locked=True))
+    return new_markdown_cell(
+        text.strip("\n"), metadata=_nbgrader(f"text-{next(_counter)}", locked=True)
+    )
 
 
 def code(text: str) -> Any:
@@ -37,8 +50,9 @@ def code(text: str) -> Any:
 
 
 def setup(lab: str) -> Any:
-    return new_code_cell(f"%load_ext kklab.notebook\n%lab {lab}",
-                         metadata=_nbgrader("setup", locked=True))
+    return new_code_cell(
+        f"%load_ext kklab.notebook\n%lab {lab}", metadata=_nbgrader("setup", locked=True)
+    )
 
 
 def answer(exercise: str, text: str, *, magic: str | None = None) -> Any:
@@ -50,23 +64,31 @@ def answer(exercise: str, text: str, *, magic: str | None = None) -> Any:
 
 def check(exercise: str) -> Any:
     """The learner's Check button."""
-    return new_code_cell(f'check("{exercise}")',
-                         metadata=_nbgrader(f"ex{exercise}-button", locked=True))
+    return new_code_cell(
+        f'check("{exercise}")', metadata=_nbgrader(f"ex{exercise}-button", locked=True)
+    )
 
 
 def autograde(exercise: str, points: int) -> Any:
     """nbgrader's test cell: hidden from learners, restored at autograde."""
     source = f'### BEGIN HIDDEN TESTS\nautograde("{exercise}")\n### END HIDDEN TESTS'
-    return new_code_cell(source, metadata=_nbgrader(f"ex{exercise}-check", grade=True,
-                                                    locked=True, points=points))
+    return new_code_cell(
+        source, metadata=_nbgrader(f"ex{exercise}-check", grade=True, locked=True, points=points)
+    )
 
 
 def notebook(cells: list[Any]) -> Any:
     nb = new_notebook(cells=cells)
     for index, cell in enumerate(nb.cells):  # stable ids: regenerating changes nothing
         cell["id"] = f"cell-{index:03d}"
-    nb.metadata["kernelspec"] = {"display_name": "Python 3", "language": "python",
-                                 "name": "python3"}
+        grading = cell.get("metadata", {}).get("nbgrader", {})
+        if str(grading.get("grade_id", "")).startswith("text-"):
+            grading["grade_id"] = f"text-{index:03d}"
+    nb.metadata["kernelspec"] = {
+        "display_name": "Python 3",
+        "language": "python",
+        "name": "python3",
+    }
     nb.metadata["language_info"] = {"name": "python"}
     return nb
 

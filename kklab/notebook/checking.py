@@ -81,8 +81,14 @@ def run_checks(exercise: str, *, include_hidden: bool = False) -> LabResult:
     """Grade one exercise of the current lab and remember the result."""
     session = current_session()
     spec = current_spec()
+    configured = os.environ.get("KKLAB_CHECK_TIMEOUT_S")  # 0 in batch runs: check once
     result = grade(
-        session.api_client, session.namespace, spec, exercise, include_hidden=include_hidden
+        session.api_client,
+        session.namespace,
+        spec,
+        exercise,
+        include_hidden=include_hidden,
+        timeout_s=float(configured) if configured else None,
     )
     if not include_hidden:
         progress.record(

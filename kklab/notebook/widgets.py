@@ -113,12 +113,12 @@ class CheckWidget:
     def _show(self) -> None:
         if self.result is None:
             return
-        self.output.clear_output(wait=True)
+        self.output.outputs = ()  # clear_output() from a thread keeps the old output
         self.output.append_display_data(HTML(render_html(self.result, hint_level=self.hint_level)))
         self.hint_button.disabled = self.result.passed
 
     def _message(self, text: str) -> None:
-        self.output.clear_output(wait=True)
+        self.output.outputs = ()  # clear_output() from a thread keeps the old output
         self.output.append_stdout(text + "\n")
 
     def _on_hint(self, _button: Any) -> None:
@@ -134,7 +134,7 @@ class CheckWidget:
 
     def _on_solution(self, _button: Any) -> None:
         text = self._solution_text()
-        self.output.clear_output(wait=True)
+        self.output.outputs = ()  # clear_output() from a thread keeps the old output
         self.output.append_display_data(Markdown(f"**A solution:**\n\n```\n{text}\n```"))
 
     def _on_reset(self, _button: Any) -> None:

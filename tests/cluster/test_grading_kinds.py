@@ -10,6 +10,7 @@ must fail use ``timeout_s: 0`` (checked once) so the module stays quick.
 from __future__ import annotations
 
 import base64
+import functools
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -801,6 +802,10 @@ def test_checks_wait_for_the_expected_state(cluster: Any, scene: Objects, tmp_pa
     assert "(Waited 2 s for a change; this is the last state.)" in render_text(never)
 
 
+def _is_waiting(scene: Objects, name: str, reasons: tuple[str, ...]) -> bool:
+    return _waiting_reason(scene, name) in reasons
+
+
 def _waiting_reason(scene: Objects, name: str) -> str:
     found = scene.get("v1", "Pod", name) or {}
     statuses = (found.get("status") or {}).get("containerStatuses") or []
@@ -841,7 +846,7 @@ def test_frequent_mistakes_are_explained(cluster: Any, scene: Objects, tmp_path:
         "bad-key": ("CreateContainerConfigError",),
     }
     for name, reasons in waits.items():
-        wait_for(lambda n=name, r=reasons: _waiting_reason(scene, n) in r, f"{name} waiting")
+        wait_for(functools.partial(_is_waiting, scene, name, reasons), f"{name} waiting")
     result = _grade(
         cluster,
         scene,

@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from notebook_cells import answer, autograde, check, code, md, notebook, setup, write  # noqa: E402
+from notebook_cells import answer, autograde, check, code, md, notebook, setup, write
 
 CELLS = [
     md("""
@@ -59,7 +59,9 @@ run the same thing.
 
 Write the manifest below `%%apply` and run the cell.
 """),
-    answer("1", """
+    answer(
+        "1",
+        """
 apiVersion: v1
 kind: Pod
 metadata:
@@ -69,7 +71,9 @@ spec:
     - name: main
       image: busybox:1.35
       command: ["sh", "-c", "echo Hello from Kubernetes; sleep 3600"]
-""", magic="%%apply"),
+""",
+        magic="%%apply",
+    ),
     check("1"),
     autograde("1", 3),
     md("""
@@ -117,7 +121,9 @@ Its container listens on port 8080: declare it as a container port named `http`.
 Declaring a port does not open it (the process does that); it documents the port
 and gives it a name that Services and probes can refer to.
 """),
-    answer("2", """
+    answer(
+        "2",
+        """
 apiVersion: v1
 kind: Pod
 metadata:
@@ -134,7 +140,9 @@ spec:
       ports:
         - name: http
           containerPort: 8080
-""", magic="%%apply"),
+""",
+        magic="%%apply",
+    ),
     check("2"),
     autograde("2", 3),
     md("""
@@ -168,9 +176,12 @@ The shop team wants to mark its stable backends. Add the label `release=stable` 
 every pod with `tier=backend` that is **not** in the `test` environment, using a
 single `kubectl label` command with a selector. Leave every other pod unchanged.
 """),
-    answer("3", """
+    answer(
+        "3",
+        """
 %kubectl label pods -l 'tier=backend,env notin (test)' release=stable
-"""),
+""",
+    ),
     check("3"),
     autograde("3", 4),
     md("""
@@ -194,7 +205,9 @@ pod **duo** with:
 The check runs `wget http://localhost:8080/` *inside the writer container*: it
 only works because both containers share the network and the files.
 """),
-    answer("4", """
+    answer(
+        "4",
+        """
 apiVersion: v1
 kind: Pod
 metadata:
@@ -216,7 +229,9 @@ spec:
       volumeMounts:
         - name: content
           mountPath: /www
-""", magic="%%apply"),
+""",
+        magic="%%apply",
+    ),
     check("4"),
     autograde("4", 4),
     md("""
@@ -241,7 +256,9 @@ Create two pods from `busybox:1.35`:
 * **once**, with `restartPolicy: Never`, whose command prints `finished` and exits 0;
 * **retry**, with `restartPolicy: OnFailure`, whose command prints `trying` and exits 1.
 """),
-    answer("5", """
+    answer(
+        "5",
+        """
 apiVersion: v1
 kind: Pod
 metadata:
@@ -263,7 +280,9 @@ spec:
     - name: main
       image: busybox:1.35
       command: ["sh", "-c", "echo trying; exit 1"]
-""", magic="%%apply"),
+""",
+        magic="%%apply",
+    ),
     check("5"),
     autograde("5", 4),
     md("""
@@ -296,10 +315,13 @@ StatefulSets).
 """),
     code("%kubectl get pod legacy"),
     code("%kubectl describe pod legacy | tail -n 5"),
-    answer("6", """
+    answer(
+        "6",
+        """
 %kubectl delete pod legacy --grace-period=0 --force
 %kubectl run legacy --image=busybox:1.35 --image-pull-policy=IfNotPresent --labels=app=legacy --command -- sh -c "echo legacy service up; sleep 86400"
-"""),
+""",
+    ),
     check("6"),
     autograde("6", 3),
     md("""

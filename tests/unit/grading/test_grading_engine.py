@@ -7,7 +7,7 @@ import copy
 import threading
 import time
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
+from datetime import datetime, timezone
 from typing import Any
 
 import pytest
@@ -341,7 +341,7 @@ def test_probe_pod_is_reused_while_it_has_lifetime_left() -> None:
         "points": 1,
         "reach": {"url": "http://web/"},
     }
-    started = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    started = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
     transport = FakeTransport()
     transport.exec_output = ExecOutput(0, "ok", "  HTTP/1.1 200 OK")
     ended = {

@@ -1,0 +1,641 @@
+"""Custom checks of lab 07-storage: volumes, claims and the "why" behind each wrong state.
+
+The lab's PersistentVolume is found by what it is, not only by its name: the one
+named ``lab07-local-1``, else a local volume of this lab on ``disk-1``. Nothing
+here hard-codes a node name: node names are read from the cluster.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from kklab.grading import CheckContext, Mismatch, Outcome
+from kklab.grading.transport import ApiStatusError
+
+LAB = "07-storage"
+ROOT = f"/var/local/kklab/{LAB}"
+HOST_FOLDER = f"{ROOT}/host"
+DISK = f"{ROOT}/disk-1"
+DISK_2 = f"{ROOT}/disk-2"
+VOLUME_NAME = "lab07-local-1"
+LOCAL_CLASS = "local-storage"
+NOTE = "written by writer"
+ARCHIVED = "archived by archiver"
+DEFAULT_CLASS = "storageclass.kubernetes.io/is-default-class"
+Obj = dict[str, Any]
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def _get(obj: Any, *keys: str) -> Any:
+    for key in keys:
+        if not isinstance(obj, Mapping):
+            return None
+        obj = obj.get(key)
+    return obj
+
+
+def _name(obj: Any) -> str:
+    return str(_get(obj, "metadata", "name") or "?")
+
+
+def _subject(context: CheckContext, kind: str, name: str) -> str:
+    if kind == "PersistentVolume":
+        return f"v1 PersistentVolume {name}"
+    return f"v1 {kind} {context.namespace}/{name}"
+
+
+_UNITS = {"": 1, "k": 10**3, "M": 10**6, "G": 10**9, "T": 10**12,
+          "Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40}
+
+
+def quantity(text: Any) -> float | None:
+    """Bytes in a Kubernetes quantity such as ``500Mi`` or ``1G``; None if unreadable.
+
+    Example:
+        >>> quantity("500Mi") == 500 * 2**20, quantity("1G"), quantity("x")
+        (True, 1000000000.0, None)
+    """
+    found = re.fullmatch(r"([0-9.]+)([kMGT]i?)?", str(text).strip())
+    if not found:
+        return None
+    return float(found.group(1)) * _UNITS[found.group(2) or ""]
+
+
+def _container(pod: Obj, name: str) -> Obj | None:
+    for container in _get(pod, "spec", "containers") or []:
+        if container.get("name") == name:
+            return dict(container)
+    return None
+
+
+def _mount_at(pod: Obj, container: str, path: str) -> Obj | None:
+    for mount in (_container(pod, container) or {}).get("volumeMounts") or []:
+        if str(mount.get("mountPath", "")).rstrip("/") == path:
+            return dict(mount)
+    return None
+
+
+def _volume(pod: Obj, name: Any) -> Obj | None:
+    for volume in _get(pod, "spec", "volumes") or []:
+        if volume.get("name") == name:
+            return dict(volume)
+    return None
+
+
+def _source(volume: Obj | None) -> str:
+    """The volume's type, e.g. ``emptyDir`` or ``persistentVolumeClaim``."""
+    return next((key for key in (volume or {}) if key != "name"), "nothing")
+
+
+def _unschedulable(pod: Obj) -> str | None:
+    for condition in _get(pod, "status", "conditions") or []:
+        if condition.get("type") == "PodScheduled" and condition.get("status") == "False":
+            return str(condition.get("message") or condition.get("reason") or "")
+    return None
+
+
+def _events_about(context: CheckContext, name: str) -> list[str]:
+    try:
+        events = context.list("v1", "Event")
+    except Exception:
+        return []
+    found = [e for e in events if _get(e, "involvedObject", "name") == name]
+    found.sort(key=lambda e: str(e.get("lastTimestamp") or e.get("eventTime") or ""))
+    return [str(e.get("message") or "").strip() for e in found]
+
+
+def _run(context: CheckContext, pod: str, container: str, script: str) -> tuple[int | None, str]:
+    """Run ``sh -c script`` in a running container: (exit code, stdout + stderr)."""
+    timeout_s = min(10.0, max(1.0, context.remaining_s()))
+    output = context.transport.exec(context.namespace, pod, container, ["sh", "-c", script],
+                                    timeout_s)
+    return output.exit_code, (output.stdout + output.stderr).strip()
+
+
+def _not_running(context: CheckContext, pod: Obj, subject: str) -> Outcome | None:
+    """A failing outcome when ``pod`` is not running yet, with what holds it back."""
+    phase = _get(pod, "status", "phase")
+    if phase == "Running":
+        return None
+    reason = _unschedulable(pod)
+    message = f'Pod "{_name(pod)}" is {phase or "not running"}' + (
+        f": {reason}" if reason else ".")
+    mount_failures = [m for m in _events_about(context, _name(pod)) if "MountVolume" in m
+                      or "mount" in m.lower()]
+    evidence = tuple(mount_failures[-2:])
+    return Outcome(False, message, subject,
+                   (Mismatch("status.phase", "Running", phase, "differs"),),
+                   evidence=evidence, subject_object=pod)
+
+
+def _read_file(context: CheckContext, pod: Obj, container: str, path: str,
+               subject: str) -> tuple[str | None, Outcome | None]:
+    """The file's text, or a failing outcome (pod not running, file missing)."""
+    waiting = _not_running(context, pod, subject)
+    if waiting is not None:
+        return None, waiting
+    try:
+        code, text = _run(context, _name(pod), container, f"cat {path}")
+    except ApiStatusError as error:
+        return None, Outcome(False, f"The command could not run: {error.message}", subject)
+    if code != 0:
+        return None, Outcome(False, f"{path} cannot be read in container \"{container}\": {text}",
+                             subject, (Mismatch(path, "a file", None, "missing"),))
+    return text, None
+
+
+# ------------------------------------------------------- exercise 1: emptyDir
+
+
+def shipper_reads_the_app_log(context: CheckContext) -> Outcome:
+    """The shipper container reads the log app writes, through one shared emptyDir."""
+    subject = _subject(context, "Pod", "shipping")
+    pod = context.get("v1", "Pod", "shipping")
+    if pod is None:
+        return Outcome(False, 'There is no pod "shipping" yet.', subject)
+    app = _mount_at(pod, "app", "/var/log/app")
+    shipper = _mount_at(pod, "shipper", "/logs")
+    if app is None or shipper is None:
+        where = 'container "app" at /var/log/app' if app is None else 'container "shipper" at /logs'
+        return Outcome(False, f"No volume is mounted in {where}.", subject, subject_object=pod)
+    if app.get("name") != shipper.get("name"):
+        return Outcome(
+            False,
+            f'app mounts volume "{app.get("name")}", shipper mounts "{shipper.get("name")}".',
+            subject, (Mismatch("shipper volumeMounts[/logs].name", app.get("name"),
+                               shipper.get("name"), "differs"),),
+            why="each volume of a pod is a folder of its own: two emptyDir volumes are two "
+            "separate empty folders. Declare one volume and mount it in both containers.",
+        )
+    text, failed = _read_file(context, pod, "shipper", "/logs/access.log", subject)
+    if failed is not None:
+        return Outcome(
+            False, failed.message, subject, failed.mismatches, evidence=failed.evidence,
+            subject_object=failed.subject_object,
+            why=None if failed.subject_object is not None else
+            "the shared volume holds no access.log: app must append its lines to "
+            "/var/log/app/access.log. A file written anywhere else stays in app's own file "
+            "system, which no other container sees.",
+        )
+    if "GET /" not in str(text):
+        return Outcome(False, "access.log holds no request line yet (\"GET /...\").", subject)
+    return Outcome(True, subject=subject)
+
+
+# ------------------------------------------------------- exercise 2: hostPath
+
+
+def visitor_reads_the_note_on_the_node(context: CheckContext) -> Outcome:
+    """Pod visitor reads the note night-shift left in the node's folder."""
+    subject = _subject(context, "Pod", "visitor")
+    pod = context.get("v1", "Pod", "visitor")
+    if pod is None:
+        return Outcome(False, 'There is no pod "visitor" yet.', subject)
+    mount = _mount_at(pod, "main", "/node")
+    if mount is None:
+        return Outcome(False, 'Container "main" mounts nothing at /node.', subject)
+    volume = _volume(pod, mount.get("name"))
+    host_path = _get(volume, "hostPath", "path")
+    if host_path is None:
+        return Outcome(
+            False, f'The volume at /node is of type {_source(volume)}, not hostPath.', subject,
+            why=f"the note is in a folder of the node ({HOST_FOLDER}); only a hostPath volume "
+            "shows a pod the node's own files. An emptyDir starts empty for every pod.",
+        )
+    if str(host_path).rstrip("/") != HOST_FOLDER:
+        kind = _get(volume, "hostPath", "type") or "(no type)"
+        why = (f'the pod mounts {host_path} from the node. With type {kind} the kubelet does not '
+               "check that folder first (DirectoryOrCreate even makes a new, empty one), so the "
+               f"pod starts but sees none of night-shift's files, which are in {HOST_FOLDER}.")
+        if kind == "Directory":
+            why = (f"type Directory makes the kubelet refuse a folder that does not exist on the "
+                   f"node, and {host_path} does not: the pod cannot start. night-shift's note "
+                   f"is in {HOST_FOLDER}.")
+        return Outcome(False, f"hostPath is {host_path}.", subject,
+                       (Mismatch("hostPath.path", HOST_FOLDER, host_path, "differs"),), why=why)
+    text, failed = _read_file(context, pod, "main", "/node/welcome.txt", subject)
+    if failed is not None:
+        return failed
+    if "night shift" not in str(text):
+        return Outcome(False, f"welcome.txt says {text[:60]!r}, not night-shift's note.", subject)
+    return Outcome(True, subject=subject)
+
+
+# ------------------------------------------------------- exercise 3: subPath
+
+
+def backup_sees_both_sites(context: CheckContext) -> Outcome:
+    """Container backup sees blog/ and shop/ in the volume, each with its own index.html."""
+    subject = _subject(context, "Pod", "sites")
+    pod = context.get("v1", "Pod", "sites")
+    if pod is None:
+        return Outcome(False, 'There is no pod "sites" yet.', subject)
+    sub = {name: (_mount_at(pod, name, "/www") or {}).get("subPath") for name in ("blog", "shop")}
+    for name, path in sub.items():
+        if not path:
+            return Outcome(
+                False, f'Container "{name}" mounts the volume at /www without subPath.', subject,
+                (Mismatch(f"{name} volumeMounts[/www].subPath", name, None, "missing"),),
+                why=f'without subPath, "{name}" sees the root of the volume, so both sites write '
+                "the same /www/index.html and the last one wins.",
+            )
+    if sub["blog"] == sub["shop"]:
+        return Outcome(
+            False, f'blog and shop both use subPath "{sub["blog"]}".', subject,
+            why="the same subPath is the same folder of the volume: both containers write one "
+            "index.html and the last one wins. Give each container its own subfolder.",
+        )
+    waiting = _not_running(context, pod, subject)
+    if waiting is not None:
+        return waiting
+    script = "cd /backup && for s in blog shop; do printf '%s=' $s; cat $s/index.html; done"
+    code, text = _run(context, "sites", "backup", script)
+    if code != 0 or "blog=blog" not in text.replace(" ", "") or "shop=shop" not in text:
+        return Outcome(
+            False, f"In /backup, blog/index.html and shop/index.html read: {text[-160:]!r}.",
+            subject, why="container backup must mount the whole volume (no subPath) at /backup; "
+            "each site must write its own name into index.html in its subfolder.",
+        )
+    return Outcome(True, subject=subject)
+
+
+# ------------------------------------------ exercise 4: a local PersistentVolume
+
+
+def _lab_volumes(context: CheckContext) -> list[Obj]:
+    """This lab's PersistentVolumes not used by another namespace, best candidates first."""
+    volumes = []
+    for pv in context.list("v1", "PersistentVolume"):
+        labelled = _get(pv, "metadata", "labels", "kklab.io/lab") == LAB
+        local = str(_get(pv, "spec", "local", "path") or "").startswith(ROOT)
+        claim_namespace = _get(pv, "spec", "claimRef", "namespace")
+        if (labelled or local) and claim_namespace in (None, context.namespace):
+            volumes.append(pv)
+
+    def rank(pv: Obj) -> tuple[bool, bool, bool]:
+        return (_name(pv) != VOLUME_NAME,
+                _get(pv, "spec", "local", "path") is None,
+                _get(pv, "spec", "claimRef", "namespace") is None)
+
+    return sorted(volumes, key=rank)
+
+
+def _local_volume(context: CheckContext) -> tuple[Obj | None, Outcome | None]:
+    volumes = _lab_volumes(context)
+    if volumes:
+        return volumes[0], None
+    return None, Outcome(
+        False, f'There is no local PersistentVolume of this lab yet (name it "{VOLUME_NAME}"). '
+        "If your cell printed an error, read it: for instance, the API server refuses a local "
+        "volume without nodeAffinity.",
+        _subject(context, "PersistentVolume", VOLUME_NAME),
+        (Mismatch("", f"PersistentVolume {VOLUME_NAME}", None, "not-found"),),
+    )
+
+
+def local_volume_describes_disk_1(context: CheckContext) -> Outcome:
+    """Path, class, capacity and access mode of the local volume."""
+    pv, missing = _local_volume(context)
+    if pv is None:
+        return missing  # type: ignore[return-value]
+    subject = _subject(context, "PersistentVolume", _name(pv))
+    spec = pv.get("spec") or {}
+    wrong = []
+    whys = []
+    path = _get(spec, "local", "path")
+    if path is None:
+        wrong.append(Mismatch("spec.local.path", DISK, None, "missing"))
+        whys.append(f"the volume must be of type local (spec.local.path), not {_source(spec)}.")
+    elif str(path).rstrip("/") != DISK:
+        wrong.append(Mismatch("spec.local.path", DISK, path, "differs"))
+        whys.append(f"kklab made the folder {DISK} on the node; a local volume must point at a "
+                    "folder (or disk) that exists there, or pods using it cannot start.")
+    if spec.get("storageClassName") != LOCAL_CLASS:
+        wrong.append(Mismatch("spec.storageClassName", LOCAL_CLASS, spec.get("storageClassName"),
+                              "differs"))
+        whys.append(f'a claim binds only volumes of its own class; claims of class "{LOCAL_CLASS}"'
+                    " will never see this volume.")
+    capacity = _get(spec, "capacity", "storage")
+    if quantity(capacity) != quantity("1Gi"):
+        wrong.append(Mismatch("spec.capacity.storage", "1Gi", capacity, "differs"))
+        whys.append("capacity is what the volume offers: a claim is bound only to a volume at "
+                    "least as large as its request (exercise 5 asks for 500Mi).")
+    modes = spec.get("accessModes") or []
+    if modes != ["ReadWriteOnce"]:
+        wrong.append(Mismatch("spec.accessModes", ["ReadWriteOnce"], modes, "differs"))
+        whys.append("a local disk is attached to one node, so it can only be ReadWriteOnce.")
+    if wrong:
+        return Outcome(False, subject=subject, mismatches=tuple(wrong), why=" ".join(whys))
+    return Outcome(True, subject=subject)
+
+
+def local_volume_is_retained(context: CheckContext) -> Outcome:
+    """Reclaim policy Retain: deleting the claim keeps the data."""
+    pv, missing = _local_volume(context)
+    if pv is None:
+        return missing  # type: ignore[return-value]
+    subject = _subject(context, "PersistentVolume", _name(pv))
+    policy = _get(pv, "spec", "persistentVolumeReclaimPolicy")
+    if policy != "Retain":
+        return Outcome(
+            False, subject=subject,
+            mismatches=(Mismatch("spec.persistentVolumeReclaimPolicy", "Retain", policy,
+                                 "differs"),),
+            why=f"with {policy}, deleting the claim asks Kubernetes to delete the volume, but "
+            "nothing can wipe or delete a local disk (no provisioner): the volume ends Failed. "
+            "Retain keeps the volume and its data until an administrator decides.",
+        )
+    return Outcome(True, subject=subject)
+
+
+def _hostnames(context: CheckContext) -> list[str]:
+    nodes = context.list("v1", "Node")
+    return sorted(str(_get(n, "metadata", "labels", "kubernetes.io/hostname") or _name(n))
+                  for n in nodes)
+
+
+def local_volume_is_pinned_to_the_node(context: CheckContext) -> Outcome:
+    """nodeAffinity: kubernetes.io/hostname In [a node of this cluster]."""
+    pv, missing = _local_volume(context)
+    if pv is None:
+        return missing  # type: ignore[return-value]
+    subject = _subject(context, "PersistentVolume", _name(pv))
+    hostnames = _hostnames(context)
+    terms = _get(pv, "spec", "nodeAffinity", "required", "nodeSelectorTerms") or []
+    expressions = [e for t in terms for e in (t.get("matchExpressions") or [])]
+    pinned = [e for e in expressions if e.get("key") == "kubernetes.io/hostname"
+              and e.get("operator") == "In"]
+    if not pinned:
+        keys = ", ".join(f'{e.get("key")} {e.get("operator")}' for e in expressions) or "nothing"
+        return Outcome(
+            False, f"nodeAffinity selects on {keys}.", subject,
+            (Mismatch("spec.nodeAffinity", "kubernetes.io/hostname In [your node]", keys,
+                      "differs"),),
+            why="the disk is in one node: the affinity must name that node by its "
+            "kubernetes.io/hostname label, so the scheduler runs the volume's pods there.",
+        )
+    values = [str(v) for e in pinned for v in (e.get("values") or [])]
+    unknown = [v for v in values if v not in hostnames]
+    if unknown or not values:
+        return Outcome(
+            False, f"nodeAffinity names {', '.join(values) or 'no node'}.", subject,
+            (Mismatch("kubernetes.io/hostname values", hostnames, values, "differs"),),
+            why=f"no node has kubernetes.io/hostname={', '.join(unknown) or '(empty)'}; this "
+            f"cluster's nodes are: {', '.join(hostnames)}. A pod using this volume could never "
+            "be scheduled. `kubectl get nodes -L kubernetes.io/hostname` shows the value.",
+        )
+    return Outcome(True, subject=subject)
+
+
+# --------------------------------------------------- claims and their binding
+
+
+def _pods_using(context: CheckContext, claim: str) -> list[Obj]:
+    return [p for p in context.list("v1", "Pod")
+            if any(_get(v, "persistentVolumeClaim", "claimName") == claim
+                   for v in _get(p, "spec", "volumes") or [])]
+
+
+def _volume_on(context: CheckContext, disk: str) -> Obj | None:
+    """This lab's local volume on the folder ``disk``."""
+    return next((pv for pv in _lab_volumes(context)
+                 if str(_get(pv, "spec", "local", "path") or "").rstrip("/") == disk), None)
+
+
+def _why_not_the_local_volume(context: CheckContext, claim: Obj, disk: str) -> str | None:
+    """Why ``claim`` cannot bind the lab's local volume on ``disk``, from their two specs."""
+    spec = claim.get("spec") or {}
+    class_name = spec.get("storageClassName")
+    if class_name != LOCAL_CLASS:
+        return (f'the claim asks for storageClassName "{class_name}", but the local volume is of '
+                f'class "{LOCAL_CLASS}": a claim only binds volumes of its own class.')
+    pv = _volume_on(context, disk)
+    if pv is None:
+        return f"there is no local volume on {disk} to bind yet."
+    wanted = spec.get("volumeName")
+    if wanted and wanted != _name(pv):
+        return (f'the claim names volume "{wanted}" (spec.volumeName), not {_name(pv)} '
+                f"on {disk}.")
+    pv_spec = pv.get("spec") or {}
+    extra = sorted(set(spec.get("accessModes") or []) - set(pv_spec.get("accessModes") or []))
+    if extra:
+        return (f"the claim asks for {', '.join(extra)}, which the local volume does not offer: "
+                "a disk in one node can only be ReadWriteOnce.")
+    requested = _get(spec, "resources", "requests", "storage")
+    offered = _get(pv_spec, "capacity", "storage")
+    if (quantity(requested) or 0) > (quantity(offered) or 0):
+        return (f"the claim requests {requested} but the local volume holds only {offered}: a "
+                "volume must be at least as large as the request.")
+    ref = pv_spec.get("claimRef") or {}
+    if ref and ref.get("name") != _name(claim):
+        state = _get(pv, "status", "phase")
+        if state == "Released":
+            return (f'the local volume is Released: its claimRef still names the deleted claim '
+                    f'"{ref.get("name")}", so no other claim may bind it. With Retain, an '
+                    "administrator decides: remove spec.claimRef to make it Available again.")
+        return f'the local volume is already bound to claim "{ref.get("name")}".'
+    return None
+
+
+def _bound_to_local_volume(context: CheckContext, claim_name: str, disk: str) -> Outcome:
+    """The claim is Bound to this lab's local volume on ``disk``, or why not."""
+    subject = _subject(context, "PersistentVolumeClaim", claim_name)
+    claim = context.get("v1", "PersistentVolumeClaim", claim_name)
+    if claim is None:
+        return Outcome(False, f'There is no claim "{claim_name}" yet.', subject)
+    phase = _get(claim, "status", "phase")
+    if phase != "Bound":
+        mismatch = (Mismatch("status.phase", "Bound", phase, "differs"),)
+        users = _pods_using(context, claim_name)
+        if not users:
+            why = (_why_not_the_local_volume(context, claim, disk)
+                   if _get(claim, "spec", "storageClassName") != LOCAL_CLASS else None)
+            return Outcome(False, subject=subject, mismatches=mismatch, subject_object=claim,
+                           why=why)  # no why: the catalogue explains WaitForFirstConsumer
+        blocked = next((m for m in map(_unschedulable, users) if m), None)
+        why = _why_not_the_local_volume(context, claim, disk)
+        if why is None and blocked and "affinity" in blocked:
+            why = ("the pod and the volume disagree on the node: check the volume's nodeAffinity "
+                   "and any nodeSelector of the pod.")
+        evidence = (f'pod "{_name(users[0])}": {blocked}',) if blocked else ()
+        return Outcome(False, subject=subject, mismatches=mismatch, why=why, evidence=evidence)
+    volume_name = _get(claim, "spec", "volumeName")
+    pv = context.get("v1", "PersistentVolume", str(volume_name))
+    path = _get(pv, "spec", "local", "path")
+    if str(path or "").rstrip("/") != disk:
+        dynamic = _get(pv, "metadata", "annotations", "pv.kubernetes.io/provisioned-by")
+        how = (f'class "{_get(claim, "spec", "storageClassName")}" made a new, empty volume for '
+               f"it ({dynamic})" if dynamic else "it is a different volume")
+        return Outcome(
+            False, f'"{claim_name}" is bound to volume {volume_name}, not to the local volume.',
+            subject, (Mismatch("spec.volumeName", f"the local volume on {disk}", volume_name,
+                               "differs"),),
+            why=f"{how}: dynamic provisioning answers a claim of a class that has a provisioner. "
+            f'Only claims of class "{LOCAL_CLASS}" get the local volume on {disk}.'
+            if dynamic else f"{how}: the claim must be bound to the local volume on {disk}.",
+        )
+    return Outcome(True, subject=subject)
+
+
+# ----------------------------------------------- exercise 5: claim and consumer
+
+
+def data_is_bound_to_the_local_volume(context: CheckContext) -> Outcome:
+    return _bound_to_local_volume(context, "data", DISK)
+
+
+def note_is_on_the_claim(context: CheckContext) -> Outcome:
+    """A running pod that mounts claim data (writer, later reader) finds the note."""
+    subject = _subject(context, "PersistentVolumeClaim", "data")
+    users = _pods_using(context, "data")
+    if not users:
+        return Outcome(False, 'No pod mounts claim "data" yet (create writer).', subject)
+    running = [p for p in users if _get(p, "status", "phase") == "Running"] or users
+    return _reads_note(context, _name(running[0]), "data", NOTE)
+
+
+# ----------------------------------------------- exercise 6: data outlives a pod
+
+
+def _reads_note(context: CheckContext, pod_name: str, claim: str, note: str) -> Outcome:
+    subject = _subject(context, "Pod", pod_name)
+    pod = context.get("v1", "Pod", pod_name)
+    if pod is None:
+        return Outcome(False, f'There is no pod "{pod_name}" yet.', subject)
+    containers = _get(pod, "spec", "containers") or [{}]
+    container = str(containers[0].get("name"))
+    mount = _mount_at(pod, container, "/data")
+    if mount is None:
+        paths = [m.get("mountPath") for m in containers[0].get("volumeMounts") or []
+                 if not str(m.get("mountPath", "")).startswith("/var/run/secrets")]
+        return Outcome(
+            False, f"Nothing is mounted at /data (mounts: {', '.join(map(str, paths)) or 'none'}).",
+            subject, (Mismatch("volumeMounts.mountPath", "/data", paths, "not-in-list"),),
+            why="the check reads /data/notes.txt: mount the claim at /data, where writer wrote.",
+        )
+    volume = _volume(pod, mount.get("name"))
+    claim_name = _get(volume, "persistentVolumeClaim", "claimName")
+    if claim_name != claim:
+        found = f'claim "{claim_name}"' if claim_name else f"an {_source(volume)} volume"
+        why = (f"a new claim is a new request for storage: it cannot bind the volume that "
+               f'"{claim}" holds, and never holds writer\'s note.' if claim_name else
+               f"an {_source(volume)} volume is created empty with each pod and dies with it. "
+               "Data that must outlive a pod lives in a PersistentVolume, reached through its "
+               "claim.")
+        return Outcome(False, f"/data is {found}, not claim \"{claim}\".", subject,
+                       (Mismatch("volumes[/data].persistentVolumeClaim.claimName", claim,
+                                 claim_name, "differs"),), why=why)
+    text, failed = _read_file(context, pod, container, "/data/notes.txt", subject)
+    if failed is not None:
+        return failed
+    if note not in str(text):
+        return Outcome(False, f"notes.txt says {str(text)[:60]!r}, not \"{note}\".", subject)
+    return Outcome(True, subject=subject)
+
+
+def reader_replaced_writer(context: CheckContext) -> Outcome:
+    subject = _subject(context, "Pod", "writer")
+    if context.get("v1", "Pod", "reader") is None:
+        return Outcome(False, 'There is no pod "reader" yet.', _subject(context, "Pod", "reader"))
+    if context.get("v1", "Pod", "writer") is not None:
+        return Outcome(
+            False, 'Pod "writer" still exists.', subject,
+            (Mismatch("", "no pod writer", "pod writer", "exists"),),
+            why="the point is that the data outlives the pod that wrote it: delete writer.",
+        )
+    return Outcome(True, subject=subject)
+
+
+def reader_finds_the_note(context: CheckContext) -> Outcome:
+    return _reads_note(context, "reader", "data", NOTE)
+
+
+# ----------------------------------------------- exercise 7: dynamic provisioning
+
+
+def _default_class(context: CheckContext) -> str | None:
+    for storage_class in context.list("storage.k8s.io/v1", "StorageClass"):
+        if _get(storage_class, "metadata", "annotations", DEFAULT_CLASS) == "true":
+            return _name(storage_class)
+    return None
+
+
+def cache_uses_the_default_class(context: CheckContext) -> Outcome:
+    subject = _subject(context, "PersistentVolumeClaim", "cache")
+    claim = context.get("v1", "PersistentVolumeClaim", "cache")
+    if claim is None:
+        return Outcome(False, 'There is no claim "cache" yet.', subject)
+    default = _default_class(context)
+    found = _get(claim, "spec", "storageClassName")
+    if found == default:
+        return Outcome(True, subject=subject)
+    mismatch = (Mismatch("spec.storageClassName", default, found, "differs"),)
+    if found in (None, ""):
+        why = ('an empty storageClassName ("") means "no class": the claim may only bind a '
+               "volume without class, and no provisioner is asked. Leave the field out to get "
+               "the default class.")
+    elif found == LOCAL_CLASS:
+        why = (f'"{LOCAL_CLASS}" has no provisioner (kubernetes.io/no-provisioner): it only hands '
+               "out volumes an administrator made. Leave the field out to get the default class "
+               f'"{default}", whose provisioner makes a volume for each claim.')
+    else:
+        why = f'leave storageClassName out: the cluster then fills in its default, "{default}".'
+    return Outcome(False, subject=subject, mismatches=mismatch, why=why)
+
+
+def cache_is_bound_to_a_provisioned_volume(context: CheckContext) -> Outcome:
+    subject = _subject(context, "PersistentVolumeClaim", "cache")
+    claim = context.get("v1", "PersistentVolumeClaim", "cache")
+    if claim is None:
+        return Outcome(False, 'There is no claim "cache" yet.', subject)
+    phase = _get(claim, "status", "phase")
+    if phase != "Bound":
+        why = None
+        if _get(claim, "spec", "storageClassName") in ("", LOCAL_CLASS):
+            why = "no provisioner answers this claim's class (see the check above)."
+        elif _pods_using(context, "cache"):
+            events = _events_about(context, "cache")
+            why = f"the provisioner said: {events[-1]}" if events else None
+        return Outcome(False, subject=subject, subject_object=claim, why=why,
+                       mismatches=(Mismatch("status.phase", "Bound", phase, "differs"),))
+    pv = context.get("v1", "PersistentVolume", str(_get(claim, "spec", "volumeName")))
+    provisioner = _get(pv, "metadata", "annotations", "pv.kubernetes.io/provisioned-by")
+    policy = _get(pv, "spec", "persistentVolumeReclaimPolicy")
+    if not provisioner or policy != "Delete":
+        return Outcome(
+            False, f"cache is bound to {_name(pv)}, which no provisioner made for it "
+            f"(reclaim policy {policy}).", subject,
+            why="dynamic provisioning makes a fresh volume per claim, with the class's reclaim "
+            "policy (Delete for the default class).",
+        )
+    return Outcome(True, f"Provisioned by {provisioner} as {_name(pv)}.", subject)
+
+
+# ----------------------------------------------- exercise 8: release and reclaim
+
+
+def archive_was_released(context: CheckContext) -> Outcome:
+    subject = _subject(context, "PersistentVolumeClaim", "archive")
+    if context.get("v1", "PersistentVolumeClaim", "archive-again") is None:
+        return Outcome(False, 'There is no claim "archive-again" yet.',
+                       _subject(context, "PersistentVolumeClaim", "archive-again"))
+    if context.get("v1", "PersistentVolumeClaim", "archive") is not None:
+        return Outcome(
+            False, 'Claim "archive" still exists.', subject,
+            (Mismatch("", "no claim archive", "claim archive", "exists"),),
+            why="a volume is released only when its claim is deleted (and a claim in use by a "
+            "pod waits for that pod to go): delete archiver, then archive.",
+        )
+    return Outcome(True, subject=subject)
+
+
+def archive_again_is_bound_to_the_retained_volume(context: CheckContext) -> Outcome:
+    return _bound_to_local_volume(context, "archive-again", DISK_2)
+
+
+def restore_reads_the_archived_note(context: CheckContext) -> Outcome:
+    return _reads_note(context, "restore", "archive-again", ARCHIVED)

@@ -1,0 +1,113 @@
+"""`kklab lab start / solve / reset`, `kklab check` and `kklab lab list` on the real cluster."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+import pytest
+import yaml
+from kubernetes import client
+
+from kklab.labs import find_lab
+from tests.conftest import RunningCluster
+
+pytestmark = pytest.mark.cluster
+
+
+def kklab(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "kklab", *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+        env=dict(os.environ),
+    )
+
+
+def _namespaces(core: client.CoreV1Api) -> set[str]:
+    return {ns.metadata.name for ns in core.list_namespace().items if ns.status.phase == "Active"}
+
+
+def test_start_solve_check_and_reset(cluster: RunningCluster, tmp_path: Path) -> None:
+    core = client.CoreV1Api(cluster.api_client)
+    # Something that is not the lab's and must survive its reset.
+    bystander = f"kklab-bystander-{uuid.uuid4().hex[:6]}"
+    core.create_namespace({"metadata": {"name": bystander}})
+    core.create_namespaced_config_map(bystander, {"metadata": {"name": "keep-me"}})
+    volume = f"bystander-{uuid.uuid4().hex[:6]}"
+    core.create_persistent_volume(
+        {
+            "metadata": {"name": volume},
+            "spec": {
+                "capacity": {"storage": "1Mi"},
+                "accessModes": ["ReadWriteOnce"],
+                "hostPath": {"path": str(tmp_path)},
+                "storageClassName": "nothing",
+            },
+        }
+    )
+    try:
+        assert kklab("lab", "reset", "01-pods").returncode == 0
+        started = kklab("lab", "start", "01")
+        assert started.returncode == 0, started.stderr
+        assert "✓ lab 01-pods ready in namespace lab-01-pods" in started.stderr
+        labels = core.read_namespace("lab-01-pods").metadata.labels
+        assert labels["app.kubernetes.io/managed-by"] == "kklab"
+        assert labels["kklab.io/lab"] == "01-pods"
+        pods = {p.metadata.name for p in core.list_namespaced_pod("lab-01-pods").items}
+        assert {"cart", "payments", "storefront", "load-test", "legacy"} <= pods
+        config = yaml.safe_load(cluster.kubeconfig_path.read_text())
+        assert config["contexts"][0]["context"]["namespace"] == "lab-01-pods"
+
+        assert kklab("check", "01-pods", "2").returncode == 1  # not solved yet
+        solved = kklab("lab", "solve", "01-pods", "--upto", "2")
+        assert solved.returncode == 0, solved.stderr
+        assert "exercise 3" not in solved.stderr
+        checked = kklab("check", "01-pods", "2")
+        assert checked.returncode == 0, checked.stdout
+        assert "Exercise 2: Labels that describe the application        3/3" in checked.stdout
+        listing = kklab("lab", "list")
+        assert "01-pods" in listing.stdout and "3/21 points" in listing.stdout
+        as_json = kklab("check", "01-pods", "1", "--json")
+        assert '"status": "passed"' in as_json.stdout
+
+        reset = kklab("lab", "reset", "01-pods")
+        assert reset.returncode == 0, reset.stderr
+        assert "lab-01-pods" not in _namespaces(core)
+        assert core.read_namespaced_config_map("keep-me", bystander).metadata.name == "keep-me"
+        assert core.read_persistent_volume(volume).metadata.name == volume
+        assert "0/21 points" in kklab("lab", "list").stdout
+    finally:
+        core.delete_namespace(bystander)
+        core.delete_persistent_volume(volume)
+
+
+def test_reset_removes_the_labs_cluster_wide_objects_and_node_folders(
+    cluster: RunningCluster,
+) -> None:
+    lab = find_lab("07-storage")
+    assert kklab("lab", "start", lab.id).returncode == 0
+    folders = [Path(lab.node_path(d)) for d in lab.setup.node_directories]
+    assert folders and all(folder.is_dir() for folder in folders)
+    solved = kklab("lab", "solve", lab.id, "--upto", "4")
+    assert solved.returncode == 0, solved.stderr
+    core = client.CoreV1Api(cluster.api_client)
+    selector = f"kklab.io/lab={lab.id}"
+    assert core.list_persistent_volume(label_selector=selector).items
+    assert kklab("lab", "reset", lab.id).returncode == 0
+    assert core.list_persistent_volume(label_selector=selector).items == []
+    assert not any(folder.exists() for folder in folders)
+
+
+def test_unknown_lab_and_exercise_say_what_exists() -> None:
+    unknown = kklab("lab", "start", "99-nothing")
+    assert unknown.returncode == 1
+    assert unknown.stderr.strip().startswith("kklab: there is no lab '99-nothing': choose one of:")
+    solve = kklab("lab", "solve", "01-pods", "--upto", "42")
+    assert solve.returncode == 1
+    assert "the lab has no exercise '42': choose one of: 1, 2, 3, 4, 5, 6" in solve.stderr

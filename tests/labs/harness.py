@@ -1,0 +1,101 @@
+"""Running lab cells against the real cluster outside the lab's own namespace.
+
+The mutation corpus and the notebook tests share this: a throw-away namespace
+prepared like the lab's (start manifests, node folders), reference solutions
+and arbitrary answer cells run exactly as ``kklab lab solve`` runs them.
+"""
+
+from __future__ import annotations
+
+import shutil
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+from kklab.connecting import Connection
+from kklab.labs import LabDefinition, lab_labels
+from kklab.session import LabSession
+from kklab.solutions import solution_cells
+from tests.helpers import busybox_pod, wait_for
+
+
+def scratch_session(
+    cluster: Any,
+    lab: LabDefinition,
+    prefix: str = "kklab-mut",
+    start_manifests: list[str] | None = None,
+) -> LabSession:
+    """A fresh namespace set up like the lab's, and a session working in it.
+
+    ``start_manifests`` names the files of ``start/`` to apply (default: all).
+    """
+    from kubernetes import client
+
+    namespace = f"{prefix}-{lab.id[:2]}-{uuid.uuid4().hex[:6]}"
+    core = client.CoreV1Api(cluster.api_client)
+    labels = {**lab_labels(lab.id), "kklab.io/test": "true"}
+    core.create_namespace({"metadata": {"name": namespace, "labels": labels}})
+    probe = busybox_pod("admission-probe", ["true"])
+    wait_for(
+        lambda: core.create_namespaced_pod(namespace, probe, dry_run="All"),
+        "pods to be admitted",
+        timeout_s=30,
+    )
+    session = LabSession(lab, Connection(cluster.info, cluster.api_client, namespace))
+    for folder in lab.setup.node_directories:
+        # Empty: a file an earlier run left must not make a wrong answer pass.
+        path = Path(lab.node_path(folder))
+        shutil.rmtree(path, ignore_errors=True)
+        path.mkdir(parents=True, exist_ok=True)
+    for manifest in lab.setup.start_manifests:
+        if start_manifests is None or manifest.name in start_manifests:
+            session.apply(manifest.read_text())
+    return session
+
+
+def solve(session: LabSession, exercises: list[str]) -> None:
+    for cell in solution_cells(session.lab.notebook):
+        if cell.exercise in exercises:
+            session.run_solution(cell.source)
+
+
+def drop(session: LabSession) -> None:
+    from kubernetes import client
+
+    client.CoreV1Api(session.api_client).delete_namespace(
+        session.namespace, propagation_policy="Background", grace_period_seconds=0
+    )
+
+
+def settle(session: LabSession, timeout_s: float = 30) -> None:
+    """Wait (at most ``timeout_s``) until no pod is still starting, so checks judge the answer.
+
+    Best effort: a pod that waits on a mount that will never come looks like
+    one that is merely slow, so after the timeout grading goes ahead anyway.
+    """
+    from kubernetes import client
+
+    core = client.CoreV1Api(session.api_client)
+
+    def starting(pod: Any) -> bool:
+        """Pending only because it has not got round to it yet (not stuck for a reason)."""
+        if pod.status.phase != "Pending":
+            return False
+        for condition in pod.status.conditions or []:
+            if condition.type == "PodScheduled" and condition.status == "False":
+                return False  # unschedulable, e.g. an unbound claim: that is an answer
+        statuses = pod.status.container_statuses or []
+        reasons = {s.state.waiting.reason for s in statuses if s.state and s.state.waiting}
+        stuck = reasons - {"ContainerCreating", "PodInitializing"}
+        return not stuck
+
+    deadline = time.monotonic() + timeout_s
+    while True:
+        pods = core.list_namespaced_pod(session.namespace).items
+        waiting = [p.metadata.name for p in pods if starting(p)]
+        if not waiting:
+            return
+        if time.monotonic() > deadline:
+            return
+        time.sleep(0.5)

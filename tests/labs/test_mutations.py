@@ -1,0 +1,131 @@
+"""Known-wrong answers fail the intended check with the intended message.
+
+For each lab, ``mutations/NN-topic.yaml`` lists wrong answers per exercise.
+Each runs in a fresh namespace prepared like the lab's (start manifests,
+node folders, the reference solutions of ``solve_first``), then its cells run
+exactly as answer cells would, and the exercise is graded with hidden checks.
+Labs whose mutations create no cluster-scoped objects run them concurrently.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from kklab.grading import grade, load_lab, render_text
+from kklab.labs import LAB_LABEL, find_lab
+from tests.conftest import RunningCluster
+from tests.labs.harness import drop, scratch_session, settle, solve
+
+pytestmark = pytest.mark.cluster
+
+CORPUS = Path(__file__).parent / "mutations"
+GRADE_TIMEOUT_S = 5
+
+
+def _corpus() -> list[tuple[str, bool, dict[str, Any]]]:
+    """(lab, isolated, mutation); a lab's ``start_for`` says which start/ files each
+    exercise needs (exercises it does not list get none), keeping namespaces light."""
+    found = []
+    for path in sorted(CORPUS.glob("*.yaml")):
+        data = yaml.safe_load(path.read_text())
+        start_for = data.get("start_for")
+        for mutation in data["mutations"]:
+            if start_for is not None:
+                mutation = {**mutation, "start": start_for.get(mutation["exercise"], [])}
+            found.append((data["lab"], bool(data.get("isolated")), mutation))
+    return found
+
+
+MUTATIONS = _corpus()
+
+
+def _run(
+    cluster: RunningCluster, lab_id: str, isolated: bool, mutation: dict[str, Any]
+) -> tuple[str, str]:
+    lab = find_lab(lab_id)
+    spec = load_lab(lab.grader)
+    session = scratch_session(cluster, lab, start_manifests=mutation.get("start"))
+    try:
+        solve(session, list(mutation.get("solve_first") or []))
+        for cell in mutation["cells"]:
+            session.run_solution(cell)
+        if mutation.get("settle", True):
+            settle(session)
+        result = grade(
+            cluster.api_client,
+            session.namespace,
+            spec,
+            mutation["exercise"],
+            include_hidden=True,
+            timeout_s=GRADE_TIMEOUT_S,
+        )
+        target = [c for c in result.checks if c.check_id == mutation["fails"]]
+        if not target:
+            return "missing", f"exercise {mutation['exercise']} has no check {mutation['fails']}"
+        return target[0].status, render_text(target[0], hint_level=0)
+    finally:
+        drop(session)
+        if isolated:
+            _delete_lab_volumes(cluster, lab_id)
+
+
+def _delete_lab_volumes(cluster: RunningCluster, lab_id: str) -> None:
+    from kubernetes import client
+
+    core = client.CoreV1Api(cluster.api_client)
+    for volume in core.list_persistent_volume(label_selector=f"{LAB_LABEL}={lab_id}").items:
+        core.delete_persistent_volume(volume.metadata.name)
+
+
+def _outcome(get: Any) -> tuple[str, str]:
+    """One mutation's outcome; a crash is recorded for that mutation alone."""
+    try:
+        return get()  # type: ignore[no-any-return]
+    except Exception as err:
+        return "crashed", f"{type(err).__name__}: {err}"
+
+
+@pytest.fixture(scope="module")
+def outcomes(cluster: RunningCluster) -> dict[tuple[str, str], tuple[str, str]]:
+    results: dict[tuple[str, str], tuple[str, str]] = {}
+    shared = [(lab, iso, m) for lab, iso, m in MUTATIONS if not iso]
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        futures = {
+            (lab, m["name"]): pool.submit(_run, cluster, lab, iso, m) for lab, iso, m in shared
+        }
+        for key, future in futures.items():
+            results[key] = _outcome(future.result)
+    for lab, iso, mutation in MUTATIONS:
+        if iso:
+            results[(lab, mutation["name"])] = _outcome(partial(_run, cluster, lab, iso, mutation))
+    return results
+
+
+def test_every_exercise_has_at_least_three_mutations() -> None:
+    for path in sorted(CORPUS.glob("*.yaml")):
+        data = yaml.safe_load(path.read_text())
+        spec = load_lab(find_lab(data["lab"]).grader)
+        counts = {exercise.id: 0 for exercise in spec.exercises}
+        for mutation in data["mutations"]:
+            counts[mutation["exercise"]] += 1
+        assert min(counts.values()) >= 3, f"{path.name}: {counts}"
+
+
+@pytest.mark.parametrize(
+    ("lab", "mutation"),
+    [(lab, m) for lab, _iso, m in MUTATIONS],
+    ids=[f"{lab}-{m['name']}" for lab, _iso, m in MUTATIONS],
+)
+def test_wrong_answer_fails_with_its_message(
+    outcomes: dict[tuple[str, str], tuple[str, str]], lab: str, mutation: dict[str, Any]
+) -> None:
+    status, text = outcomes[(lab, mutation["name"])]
+    assert status == "failed", text
+    # Reports wrap long lines: compare with white space folded.
+    assert " ".join(mutation["says"].split()) in " ".join(text.split()), text
