@@ -25,7 +25,7 @@ import yaml
 
 from kklab.cluster import kubeconfigs
 from kklab.errors import KklabError
-from kklab.labs import LAB_LABEL, MANAGED_BY, LabDefinition, lab_labels
+from kklab.labs import LAB_LABEL, MANAGED_BY, LabDefinition, lab_labels, lab_namespace
 from kklab.session import LabSession
 from kklab.shell import say
 from kklab.solutions import exercises_in_order, solution_cells
@@ -160,12 +160,18 @@ def _labelled(dynamic: Any, api_version: str, kind: str, lab_id: str) -> list[st
         items = resource.get(label_selector=f"{LAB_LABEL}={lab_id}").items
     except (ResourceNotFoundError, DynamicApiError):
         return []
-    return [
-        item.metadata.name
-        for item in items
-        if (item.metadata.labels or {}).get("app.kubernetes.io/managed-by")
-        == MANAGED_BY["app.kubernetes.io/managed-by"]
-    ]
+    ours = []
+    for item in items:
+        labels = item.metadata.labels or {}
+        if labels.get("app.kubernetes.io/managed-by") != MANAGED_BY["app.kubernetes.io/managed-by"]:
+            continue
+        # A volume bound to a claim in some other namespace is in use there: leave it.
+        claim = (item.to_dict().get("spec") or {}).get("claimRef") or {}
+        claim_namespace = claim.get("namespace")
+        if kind == "PersistentVolume" and claim_namespace not in (None, lab_namespace(lab_id)):
+            continue
+        ours.append(item.metadata.name)
+    return ours
 
 
 def reset(lab_name: str) -> None:

@@ -124,10 +124,7 @@ def test_up_status_down_through_the_cli(machine: Machine, cluster: RunningCluste
     ]
     used = yaml.safe_load(machine.log.with_name("kind-config.used.yaml").read_text())
     mounts = used["nodes"][0]["extraMounts"]
-    assert [Path(m["hostPath"]) for m in mounts] == [
-        machine.home / "kind" / "volumes" / "hostpath",
-        machine.home / "kind" / "volumes" / "local-pv",
-    ]
+    assert [Path(m["hostPath"]) for m in mounts] == [machine.home / "kind" / "volumes" / "node"]
     assert all(Path(m["hostPath"]).is_dir() for m in mounts)
     # Progress with elapsed time, each readiness condition in turn.
     for step in (
