@@ -59,6 +59,12 @@ def kubectl_magic(line: str) -> None:
     except ValueError as err:
         print(f"✗ cannot read that command line: {err}")
         return
+    if "|" in args:
+        print(
+            "✗ %kubectl runs kubectl alone, without a shell: drop the `| ...` part, "
+            "or run the whole line in a JupyterLab terminal"
+        )
+        return
     try:
         print(current_session().kubectl(args))
     except KklabError as err:

@@ -314,7 +314,7 @@ containers may go on running on the node (lab 08 shows why that is dangerous for
 StatefulSets).
 """),
     code("%kubectl get pod legacy"),
-    code("%kubectl describe pod legacy | tail -n 5"),
+    code("%kubectl describe pod legacy"),
     answer(
         "6",
         """
