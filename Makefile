@@ -29,7 +29,7 @@ lint: venv
 # (which must run: KKLAB_REQUIRE_CLUSTER=1), then the stop/start lifecycle tests.
 test: lint cluster
 	bash tests/browser/ensure_browser.sh
-	KKLAB_REQUIRE_CLUSTER=1 $(BIN)/pytest -m 'not lifecycle' -p no:cacheprovider
+	KKLAB_REQUIRE_CLUSTER=1 $(BIN)/pytest -m 'not lifecycle' -p no:cacheprovider --durations=12
 	KKLAB_REQUIRE_CLUSTER=1 $(BIN)/pytest -m lifecycle -p no:cacheprovider
 
 # Set everything up and open the course in JupyterLab.
