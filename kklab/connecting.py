@@ -17,6 +17,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from kklab import labs
 from kklab.cluster.base import ClusterInfo
 from kklab.errors import ClusterError, KklabError
 
@@ -36,8 +37,8 @@ class Connection:
 
 
 def lab_namespace(lab: str) -> str:
-    """The namespace a lab's objects live in."""
-    name = f"lab-{lab}"
+    """The namespace a lab's objects live in; refuses a name that cannot be one."""
+    name = labs.lab_namespace(lab)
     if not _LAB_NAME.match(lab) or len(name) > 63:
         raise KklabError(
             f"{lab!r} is not a lab name",

@@ -35,19 +35,14 @@ from kklab.grading.rendering import render_json, render_text
 from kklab.grading.results import LabResult
 from kklab.grading.spec import GraderSpecError, Lab
 from kklab.grading.transport import ExecOutput
+from kklab.labs import lab_namespace as lab_namespace
 
 ROOT: Final = Path(__file__).resolve().parent.parent.parent
 GRADERS_DIR: Final = ROOT / "graders"
 LABS_DIR: Final = ROOT / "labs"
-NAMESPACE_PREFIX: Final = "lab-"
 _EXERCISE_HEADING = re.compile(
     r"^#{1,6}\s*Exercise\s+([0-9A-Za-z][0-9A-Za-z.-]*?)\s*(?:[:.\u2013\u2014-]|$)"
 )
-
-
-def lab_namespace(lab_id: str) -> str:
-    """The namespace a lab's objects live in, and where its checks look."""
-    return f"{NAMESPACE_PREFIX}{lab_id}"
 
 
 def find_grader(lab: str, graders_dir: Path | None = None) -> Path:
