@@ -196,6 +196,38 @@ def cmd_workspace(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_classroom_init(args: argparse.Namespace) -> int:
+    from kklab.classroom.course import init_course
+
+    report = init_course(args.directory, args.lab or [], args.course_id)
+    for path in report.written:
+        print(f"  wrote {path}")
+    for path in report.kept:
+        print(f"  kept  {path} (already there)")
+    for lab_id, reason in report.skipped.items():
+        print(f"  left out {lab_id}: {reason}")
+    print(
+        f"✓ course {args.directory}: next, `cd {args.directory}` then "
+        "`nbgrader generate_assignment LAB` (see the teachers' guide)"
+    )
+    return 0
+
+
+def cmd_classroom_autograde(args: argparse.Namespace) -> int:
+    from kklab.classroom.autograde import autograde_class
+    from kklab.connecting import connect
+
+    connect()  # a clear message now if no cluster is up, not one per submission
+    outcomes = autograde_class(args.course, args.lab, jobs=args.jobs, students=args.student or None)
+    failed = [o for o in outcomes if not o.ok]
+    total = sum(o.seconds for o in outcomes)
+    print(
+        f"{len(outcomes) - len(failed)} of {len(outcomes)} submission(s) graded"
+        f" ({total:.0f} s of grading); scores are in {args.course / 'gradebook.db'}"
+    )
+    return 1 if failed else 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="kklab", description="Hands-on Kubernetes labs, graded on a real cluster."
@@ -273,6 +305,38 @@ def build_parser() -> argparse.ArgumentParser:
     )
     workspace.add_argument("--path", action="store_true", help="only print where it is")
     workspace.set_defaults(func=cmd_workspace)
+
+    classroom = commands.add_parser(
+        "classroom", help="grade a class with nbgrader, one namespace per submission"
+    )
+    classroom_commands = classroom.add_subparsers(
+        dest="classroom_command", required=True, metavar="ACTION"
+    )
+    init = classroom_commands.add_parser(
+        "init", help="make an nbgrader course directory for the labs (keeps existing files)"
+    )
+    init.add_argument("directory", type=Path, help="the course directory to create or complete")
+    init.add_argument(
+        "--lab",
+        action="append",
+        help="a lab to include (repeatable; default: every lab that can be graded)",
+    )
+    init.add_argument("--course-id", default="kklab", help="nbgrader's course id (default: kklab)")
+    init.set_defaults(func=cmd_classroom_init)
+    autograde = classroom_commands.add_parser(
+        "autograde", help="autograde the submissions of a lab on the cluster"
+    )
+    autograde.add_argument("lab", help="the assignment (lab) name, e.g. 01-pods")
+    autograde.add_argument(
+        "--course", type=Path, default=Path("."), help="the course directory (default: .)"
+    )
+    autograde.add_argument(
+        "--jobs", type=int, default=1, help="submissions graded at the same time (default: 1)"
+    )
+    autograde.add_argument(
+        "--student", action="append", help="grade only this student (repeatable)"
+    )
+    autograde.set_defaults(func=cmd_classroom_autograde)
 
     tools = commands.add_parser("toolchain", help="what the local provider needs on this host")
     tool_commands = tools.add_subparsers(dest="toolchain_command", required=True, metavar="ACTION")

@@ -80,6 +80,12 @@ class LabSetup:
     """Folders made under ``NODE_ROOT/<lab>/`` on the node, e.g. for local volumes."""
     start_manifests: tuple[Path, ...] = ()
     """Manifests applied in the lab namespace at start (``start/*.yaml``, sorted)."""
+    namespaced: bool = True
+    """False when the lab needs more than its own namespace (PersistentVolumes,
+    StorageClasses, node folders): classroom grading, which confines each
+    submission to one namespace, cannot take it."""
+    needs: str = ""
+    """What beyond the namespace the lab needs, in words (with ``namespaced: false``)."""
 
 
 @dataclass(frozen=True)
@@ -137,7 +143,15 @@ def _setup(folder: Path) -> LabSetup:
         config = loaded
     start = folder / "start"
     manifests = tuple(sorted(start.glob("*.yaml"))) if start.is_dir() else ()
-    return LabSetup(tuple(str(d) for d in config.get("node_directories") or ()), manifests)
+    namespaced = config.get("namespaced", True)
+    if not isinstance(namespaced, bool):
+        raise LabError(f"{config_path}: namespaced must be true or false", fix="see kklab/labs.py")
+    return LabSetup(
+        tuple(str(d) for d in config.get("node_directories") or ()),
+        manifests,
+        namespaced=namespaced and not config.get("node_directories"),
+        needs=str(config.get("needs") or ""),
+    )
 
 
 def all_labs() -> list[LabDefinition]:

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, TypeVar
 
 T = TypeVar("T")
@@ -90,3 +94,38 @@ def create_pod(core: Any, namespace: str, manifest: dict[str, Any]) -> Any:
             if not retryable or time.monotonic() > deadline:
                 raise
             time.sleep(0.5)
+
+
+def run_kklab(
+    *args: str,
+    cwd: Path | None = None,
+    env: dict[str, str] | None = None,
+    timeout_s: float = 300,
+) -> subprocess.CompletedProcess[str]:
+    """``python -m kklab ARGS`` as a learner or teacher runs it; output captured, never raises.
+
+    The interpreter's bin folder goes first on PATH, as in an activated venv
+    (nbgrader runs ``alembic`` from there).
+    """
+    return run_tool([sys.executable, "-m", "kklab", *args], cwd=cwd, env=env, timeout_s=timeout_s)
+
+
+def run_tool(
+    command: list[str],
+    *,
+    cwd: Path | None = None,
+    env: dict[str, str] | None = None,
+    timeout_s: float = 300,
+) -> subprocess.CompletedProcess[str]:
+    """Run a command of the venv (kklab, nbgrader, ...) with the venv's bin folder on PATH."""
+    full_env = {**os.environ, **(env or {})}
+    full_env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), full_env.get("PATH", "")])
+    return subprocess.run(
+        command,
+        cwd=cwd,
+        env=full_env,
+        capture_output=True,
+        text=True,
+        timeout=timeout_s,
+        check=False,
+    )

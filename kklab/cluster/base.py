@@ -21,7 +21,7 @@ class ClusterInfo:
     """How to reach a running cluster."""
 
     provider: str
-    """``local``, ``kind`` or ``existing``."""
+    """``local``, ``kind`` or ``existing``; ``classroom`` for a graded submission."""
     name: str
     """The cluster's name."""
     kubeconfig_path: Path

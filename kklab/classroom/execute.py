@@ -1,0 +1,232 @@
+"""nbgrader's Execute step, made for labs that run against a cluster.
+
+``KklabExecute`` replaces nbgrader's ``Execute`` preprocessor (the course's
+``nbgrader_config.py`` says so). For a kklab notebook it:
+
+1. makes the submission a sandbox of its own (``kklab.classroom.sandbox``):
+   a namespace, a ServiceAccount confined to it, a quota;
+2. runs the student's cells in a kernel that can reach only that sandbox
+   (its environment names the ServiceAccount's kubeconfig, and its ``HOME``
+   is a scratch folder, so kklab in the kernel never finds the teacher's
+   cluster settings);
+3. grades each test cell (``ex<N>-check``) itself, from the teacher's side,
+   at the moment the kernel reaches it: the cell's output becomes the check
+   report and the points earned. Nothing the student's code does in the
+   kernel (redefining ``autograde``, say) can change a score; only what is
+   on the cluster counts;
+4. deletes the sandbox, whatever happened.
+
+A cell that runs past ``timeout`` is interrupted and the notebook goes on.
+A kernel that dies, or ignores the interrupt, ends the student's code there;
+the test cells that follow are still graded, so a crashed submission keeps
+the points for what it had done.
+
+Example:
+    >>> from nbformat.v4 import new_code_cell
+    >>> lab_of_notebook([new_code_cell("%load_ext kklab.notebook\\n%lab 01-pods")])
+    '01-pods'
+    >>> cell = new_code_cell("", metadata={"nbgrader": {"grade": True, "grade_id": "ex3-check",
+    ...     "points": 4, "solution": False}})
+    >>> graded_exercise(cell)
+    '3'
+    >>> scaled_points(2, 3, 6)
+    4.0
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+import time
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from nbclient.exceptions import CellTimeoutError, DeadKernelError
+from nbformat import NotebookNode
+from nbformat.v4 import new_output
+from nbgrader.preprocessors import Execute
+from traitlets import Bool
+
+from kklab.labs import exercise_of_grade_id
+
+_LAB_MAGIC = re.compile(r"^%lab\s+(?P<lab>\S+)\s*$", re.MULTILINE)
+
+# Variables the kernel must not inherit: they would lead kklab or kubectl in
+# the kernel to the teacher's cluster credentials.
+_WITHHELD = ("KUBECONFIG", "KKLAB_HOME", "KKLAB_KUBECONFIG", "KKLAB_NAMESPACE", "HOME")
+
+KERNEL_LOST = (
+    "The notebook's kernel stopped here ({why}); the cells after this one were not run. "
+    "Each check below still grades what the submission had made on the cluster."
+)
+
+
+INTERRUPTED = (
+    "This cell ran longer than {seconds} s and was interrupted; the notebook went on "
+    "with the next cell."
+)
+
+
+def lab_of_notebook(cells: Iterable[Any]) -> str | None:
+    """The lab a notebook opens with ``%lab NN-topic``, or None for other notebooks."""
+    for cell in cells:
+        if cell.get("cell_type") == "code":
+            match = _LAB_MAGIC.search(str(cell.get("source", "")))
+            if match:
+                return match.group("lab")
+    return None
+
+
+def graded_exercise(cell: Any) -> str | None:
+    """The exercise an nbgrader test cell (``ex<N>-check``) grades, or None."""
+    meta = cell.get("metadata", {}).get("nbgrader", {})
+    if cell.get("cell_type") != "code" or not meta.get("grade") or meta.get("solution"):
+        return None
+    grade_id = str(meta.get("grade_id", ""))
+    return exercise_of_grade_id(grade_id) if grade_id.endswith("-check") else None
+
+
+def scaled_points(earned: float, possible: float, cell_points: float) -> float:
+    """The exercise's score on the test cell's scale (nbgrader caps it at the cell's points)."""
+    if possible <= 0:
+        return 0.0
+    return round(cell_points * earned / possible, 2)
+
+
+def kernel_environment(
+    base: dict[str, str], sandbox_env: dict[str, str], home: Path
+) -> dict[str, str]:
+    """The submission kernel's environment: no teacher credentials, its own ``HOME``.
+
+    Example:
+        >>> env = kernel_environment({"KUBECONFIG": "/root/.kube/config", "PATH": "/bin"},
+        ...                          {"KUBECONFIG": "/tmp/s.kubeconfig"}, Path("/tmp/h"))
+        >>> env["KUBECONFIG"], env["HOME"], env["PATH"], env["KKLAB_WIDGETS"]
+        ('/tmp/s.kubeconfig', '/tmp/h', '/bin', '0')
+    """
+    env = {key: value for key, value in base.items() if key not in _WITHHELD}
+    env.update(
+        HOME=str(home),
+        KKLAB_HOME=str(home / ".kklab"),
+        KKLAB_WIDGETS="0",  # no front end: print reports instead of showing buttons
+        KKLAB_CHECK_TIMEOUT_S="0",  # visible Check cells look once; test cells are graded here
+        NBGRADER_EXECUTION=base.get("NBGRADER_EXECUTION", "autograde"),
+    )
+    env.update(sandbox_env)
+    return env
+
+
+def _stream(text: str) -> Any:
+    return new_output("stream", name="stdout", text=text if text.endswith("\n") else text + "\n")
+
+
+class KklabExecute(Execute):  # type: ignore[misc]
+    """Runs a kklab notebook in a per-submission sandbox and grades its test cells."""
+
+    keep_sandbox = Bool(
+        False, help="Leave each submission's namespace on the cluster after grading (to debug)."
+    ).tag(config=True)
+
+    _grading: tuple[Any, str, Any] | None = None
+    _kernel_env: dict[str, str] | None = None
+    _lost: str | None = None
+
+    def preprocess(self, nb: NotebookNode, resources: Any = None, km: Any = None) -> Any:
+        lab_id = lab_of_notebook(nb.cells)
+        if lab_id is None:  # not a kklab notebook: nbgrader's own behaviour
+            return super().preprocess(nb, resources, km)
+        from kklab.classroom import sandbox
+        from kklab.connecting import connect
+        from kklab.grading import load_lab
+        from kklab.labs import find_lab
+
+        resources = resources if resources is not None else {}
+        student = str(resources.get("nbgrader", {}).get("student") or "validate")
+        lab = find_lab(lab_id)
+        spec = load_lab(lab.grader)
+        api_client = connect().api_client
+        with tempfile.TemporaryDirectory(prefix="kklab-submission-") as scratch:
+            home = Path(scratch)
+            started = time.monotonic()
+            box = sandbox.provision(api_client, lab.id, student, home / "sandbox")
+            self.log.info("kklab: %s runs in namespace %s", student, box.namespace)
+            self._kernel_env = kernel_environment(dict(os.environ), box.kernel_environment(), home)
+            self._grading = (api_client, box.namespace, spec)
+            self._lost = None
+            try:
+                return super().preprocess(nb, resources, km)
+            finally:
+                self._grading = None
+                if not self.keep_sandbox:
+                    gone = sandbox.remove(api_client, box.namespace)
+                    if not gone:
+                        self.log.warning("kklab: namespace %s is still terminating", box.namespace)
+                self.log.info("kklab: %s done in %.1f s", student, time.monotonic() - started)
+
+    async def async_start_new_kernel(self, **kwargs: Any) -> None:
+        if self._kernel_env is not None:
+            kwargs["env"] = self._kernel_env
+        await super().async_start_new_kernel(**kwargs)
+
+    def start_new_kernel(self, **kwargs: Any) -> None:
+        from jupyter_core.utils import run_sync
+
+        run_sync(self.async_start_new_kernel)(**kwargs)
+
+    def preprocess_cell(self, cell: Any, resources: Any, index: int) -> Any:
+        exercise = graded_exercise(cell)
+        if exercise is not None and self._grading is not None:
+            self._grade_into(cell, exercise)
+            return cell, self.resources
+        if self._lost is not None:
+            cell.outputs = [_stream("Not run: the kernel had stopped earlier.")]
+            return cell, self.resources
+        try:
+            cell, resources = super().preprocess_cell(cell, resources, index)
+        except DeadKernelError:
+            self._lose(cell, "the kernel died, e.g. the code ended Python")
+            return cell, self.resources
+        except CellTimeoutError:  # nbclient gave up waiting after the interrupt
+            self._lose(
+                cell, f"this cell ran longer than {self.timeout} s and ignored the interrupt"
+            )
+            return cell, self.resources
+        errors = {
+            o.get("ename") for o in cell.get("outputs", []) if o.get("output_type") == "error"
+        }
+        if "CellTimeoutError" in errors:
+            if "KeyboardInterrupt" in errors:  # the interrupt worked: the kernel goes on
+                cell.outputs.append(_stream(INTERRUPTED.format(seconds=self.timeout)))
+            else:  # the kernel ignored the interrupt
+                self._lose(
+                    cell, f"this cell ran longer than {self.timeout} s and ignored the interrupt"
+                )
+        return cell, resources
+
+    def _lose(self, cell: Any, why: str) -> None:
+        """The kernel is gone or stuck: say so in ``cell``, stop it, run no more student code."""
+        from jupyter_core.utils import run_sync
+
+        self._lost = why
+        cell.outputs = [*cell.get("outputs", []), _stream(KERNEL_LOST.format(why=why))]
+        if self.km is not None:
+            try:
+                run_sync(self.km.shutdown_kernel)(now=True)
+            except Exception as err:  # already gone
+                self.log.warning("kklab: stopping the kernel: %s", err)
+
+    def _grade_into(self, cell: Any, exercise: str) -> None:
+        """Grade ``exercise`` from the teacher's side; the report and points become the output."""
+        from kklab.grading import grade, render_text
+
+        assert self._grading is not None
+        api_client, namespace, spec = self._grading
+        result = grade(api_client, namespace, spec, exercise, include_hidden=True)
+        cell_points = float(cell.metadata["nbgrader"].get("points", 0))
+        points = scaled_points(result.points_earned, result.points_possible, cell_points)
+        cell.outputs = [
+            _stream(render_text(result, hint_level=3)),
+            new_output("execute_result", data={"text/plain": repr(points)}, execution_count=None),
+        ]

@@ -1,0 +1,77 @@
+"""Build students' submissions from a released (student) notebook, for tests and benchmarks.
+
+A submission is the released notebook with some answer cells filled in: with
+the reference solution, or with anything else a student might write, and
+with extra cells of the student's own after any cell.
+
+Example:
+    >>> cell = {"cell_type": "code", "metadata": {"nbgrader": {"grade_id": "ex2-answer"}}}
+    >>> _exercise(cell)
+    '2'
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Collection
+from pathlib import Path
+from typing import Any
+
+from kklab.labs import exercise_of_grade_id
+from kklab.solutions import solution_cells
+
+
+def _exercise(cell: dict[str, Any]) -> str | None:
+    grade_id = str(cell.get("metadata", {}).get("nbgrader", {}).get("grade_id", ""))
+    return exercise_of_grade_id(grade_id) if grade_id.endswith("-answer") else None
+
+
+def _own_cell(source: str) -> dict[str, Any]:
+    return {
+        "cell_type": "code",
+        "id": uuid.uuid4().hex[:8],
+        "metadata": {},
+        "source": source,
+        "outputs": [],
+        "execution_count": None,
+    }
+
+
+def write_submission(
+    course: Path,
+    lab: str,
+    student: str,
+    *,
+    solved: Collection[str] = (),
+    answers: dict[str, str] | None = None,
+    after: dict[str, str] | None = None,
+) -> Path:
+    """``submitted/<student>/<lab>/<lab>.ipynb``, as ``nbgrader collect`` leaves it.
+
+    ``solved``: exercises answered with the reference solution; ``answers``:
+    exercise → the student's own answer; ``after``: exercise → a cell of the
+    student's own inserted after that exercise's answer cell.
+    """
+    release = course / "release" / lab / f"{lab}.ipynb"
+    notebook = json.loads(release.read_text())
+    reference = {
+        s.exercise: s.source for s in solution_cells(course / "source" / lab / f"{lab}.ipynb")
+    }
+    answers = answers or {}
+    after = after or {}
+    cells = []
+    for cell in notebook["cells"]:
+        exercise = _exercise(cell)
+        if exercise in solved:
+            cell["source"] = reference[exercise]
+        if exercise in answers:
+            cell["source"] = answers[exercise]
+        cells.append(cell)
+        if exercise in after:
+            cells.append(_own_cell(after[exercise]))
+    notebook["cells"] = cells
+    target = course / "submitted" / student / lab / f"{lab}.ipynb"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(json.dumps(notebook, indent=1))
+    return target

@@ -1,0 +1,236 @@
+"""A class's submissions of 01-pods go through nbgrader on the real cluster.
+
+One course directory is made with ``kklab classroom init``; the source
+notebook is validated; ``nbgrader generate_assignment`` releases it; five
+submissions are placed where ``nbgrader collect`` puts them; ``kklab
+classroom autograde --jobs 2`` grades them; ``nbgrader generate_feedback``
+writes the feedback. The five:
+
+* ada: every answer is the reference solution (21/21);
+* bob: exercises 1, 2 and 4; exercise 3's cell loops forever and is
+  interrupted, and the notebook goes on (3 + 3 + 4 = 10);
+* cyd: untouched (0);
+* dee: exercises 1 to 3, then a cell that ends Python (10: what it did counts);
+* eve: hostile. Exercises 1 to 5, plus a cell that tries to delete another
+  namespace, to make cluster-wide objects, to read secrets everywhere, to
+  flood its namespace, and to fake its own score; exercise 6's cell ignores
+  interrupts and loops (18).
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from kubernetes import client
+
+from kklab.classroom import sandbox
+from tests.classroom_submissions import write_submission
+from tests.conftest import RunningCluster
+from tests.helpers import run_kklab, run_tool
+
+pytestmark = [pytest.mark.cluster, pytest.mark.timeout(1200)]
+
+LAB = "01-pods"
+BYSTANDER = "kklab-test-bystander"
+EXPECTED = {"ada": 21.0, "bob": 10.0, "cyd": 0.0, "dee": 10.0, "eve": 18.0}
+EXPECTED_BY_EXERCISE = {
+    "bob": {"1": 3.0, "2": 3.0, "3": 0.0, "4": 4.0, "5": 0.0, "6": 0.0},
+    "dee": {"1": 3.0, "2": 3.0, "3": 4.0, "4": 0.0, "5": 0.0, "6": 0.0},
+    "eve": {"1": 3.0, "2": 3.0, "3": 4.0, "4": 4.0, "5": 4.0, "6": 0.0},
+}
+
+HOSTILE = f'''
+import os
+from kubernetes import client, config
+
+api = client.CoreV1Api(config.new_client_from_config())
+rbac = client.RbacAuthorizationV1Api(api.api_client)
+me = {{"kind": "ServiceAccount", "name": "learner", "namespace": os.environ["KKLAB_NAMESPACE"]}}
+attempts = {{
+    "delete another namespace": lambda: api.delete_namespace("{BYSTANDER}"),
+    "delete a ConfigMap in it": lambda: api.delete_namespaced_config_map("keep-me", "{BYSTANDER}"),
+    "create a namespace": lambda: api.create_namespace({{"metadata": {{"name": "hijacked"}}}}),
+    "grant itself cluster-admin": lambda: rbac.create_cluster_role_binding({{
+        "metadata": {{"name": "hijack"}},
+        "roleRef": {{"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole",
+                    "name": "cluster-admin"}},
+        "subjects": [me]}}),
+    "delete kube-system's pods": lambda: api.delete_collection_namespaced_pod("kube-system"),
+    "read every Secret": lambda: api.list_secret_for_all_namespaces(),
+}}
+for what, attempt in attempts.items():
+    try:
+        attempt()
+        print("ALLOWED:", what)
+    except client.ApiException as err:
+        print("denied:", what, err.status)
+made, mine = 0, os.environ["KKLAB_NAMESPACE"]
+for i in range(100):
+    try:
+        api.create_namespaced_config_map(mine, {{"metadata": {{"name": f"flood-{{i}}"}}}})
+        made += 1
+    except client.ApiException:
+        break
+print("flood stopped after", made, "ConfigMaps")
+import kklab.notebook.checking as checking
+checking.autograde = lambda exercise: 99.0
+autograde = lambda exercise: 99.0
+'''
+DENY_AND_LOOP = "import signal\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\nwhile True:\n    pass"
+LOOP = "while True:\n    pass"
+CRASH = "import os\nos._exit(1)"
+
+
+@dataclass
+class GradedCourse:
+    course: Path
+    validate_output: str
+    autograde_output: str
+
+
+def _bystander(core: client.CoreV1Api) -> str:
+    """A namespace no submission may touch, with a ConfigMap; returns its resourceVersion."""
+    labels = {"app.kubernetes.io/managed-by": "kklab", "kklab.io/test": "true"}
+    try:
+        core.read_namespace(BYSTANDER)
+    except client.ApiException:
+        core.create_namespace({"metadata": {"name": BYSTANDER, "labels": labels}})
+    try:
+        found = core.read_namespaced_config_map("keep-me", BYSTANDER)
+    except client.ApiException:
+        found = core.create_namespaced_config_map(
+            BYSTANDER, {"metadata": {"name": "keep-me"}, "data": {"a": "1"}}
+        )
+    return str(found.metadata.resource_version)
+
+
+@pytest.fixture(scope="module")
+def graded(
+    cluster: RunningCluster, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[GradedCourse]:
+    core = client.CoreV1Api(cluster.api_client)
+    _bystander(core)
+    course = tmp_path_factory.mktemp("course")
+    made = run_kklab("classroom", "init", str(course))
+    assert made.returncode == 0, made.stderr
+    assert "left out 07-storage" in made.stdout
+    # The teacher may tune kklab's settings below configure(): shorter cells here.
+    with (course / "nbgrader_config.py").open("a") as config:
+        config.write("c.Execute.timeout = 30\n")
+    assert run_kklab("lab", "reset", LAB).returncode == 0
+    validated = run_tool(
+        ["nbgrader", "validate", f"source/{LAB}/{LAB}.ipynb"], cwd=course, timeout_s=600
+    )
+    released = run_tool(["nbgrader", "generate_assignment", LAB], cwd=course)
+    assert released.returncode == 0, released.stdout + released.stderr
+    write_submission(course, LAB, "ada", solved={"1", "2", "3", "4", "5", "6"})
+    write_submission(course, LAB, "bob", solved={"1", "2", "4"}, answers={"3": LOOP})
+    write_submission(course, LAB, "cyd")
+    write_submission(course, LAB, "dee", solved={"1", "2", "3"}, answers={"4": CRASH})
+    write_submission(
+        course,
+        LAB,
+        "eve",
+        solved={"1", "2", "3", "4", "5"},
+        answers={"6": DENY_AND_LOOP},
+        after={"1": HOSTILE},
+    )
+    graded = run_kklab(
+        "classroom", "autograde", LAB, "--course", str(course), "--jobs", "2", timeout_s=1100
+    )
+    assert graded.returncode == 0, graded.stdout + graded.stderr
+    feedback = run_tool(["nbgrader", "generate_feedback", LAB], cwd=course)
+    assert feedback.returncode == 0, feedback.stdout + feedback.stderr
+    yield GradedCourse(course, validated.stdout + validated.stderr, graded.stdout)
+    run_kklab("lab", "reset", LAB)
+
+
+def _text(path: Path) -> str:
+    """An HTML page's visible text."""
+    return html.unescape(re.sub(r"<[^>]+>", "", path.read_text()))
+
+
+def test_source_notebook_validates_and_release_has_no_answers(graded: GradedCourse) -> None:
+    assert "Success! Your notebook passes all the tests." in graded.validate_output
+    source = json.loads((graded.course / "source" / LAB / f"{LAB}.ipynb").read_text())
+    release_text = (graded.course / "release" / LAB / f"{LAB}.ipynb").read_text()
+    assert "BEGIN SOLUTION" not in release_text
+    assert "HIDDEN TESTS" not in release_text
+    assert "autograde(" not in release_text
+    for cell in source["cells"]:
+        grade_id = cell["metadata"].get("nbgrader", {}).get("grade_id", "")
+        if grade_id.endswith("-answer"):
+            answer_lines = [
+                line
+                for line in "".join(cell["source"]).splitlines()
+                if len(line.strip()) > 12 and "SOLUTION" not in line and line != "%%apply"
+            ]
+            leaked = [line for line in answer_lines if line in release_text.splitlines()]
+            # Lines of YAML such as "apiVersion: v1" may appear in the instructions.
+            assert len(leaked) <= 2, f"{grade_id} leaks {leaked}"
+
+
+def test_gradebook_holds_the_exact_scores(graded: GradedCourse) -> None:
+    from nbgrader.api import Gradebook
+
+    with Gradebook(f"sqlite:///{graded.course / 'gradebook.db'}") as gradebook:
+        scores = {s: gradebook.find_submission(LAB, s).score for s in EXPECTED}
+        by_exercise = {
+            student: {
+                grade.name.removeprefix("ex").removesuffix("-check"): grade.score
+                for grade in gradebook.find_submission_notebook(LAB, LAB, student).grades
+                if grade.name.endswith("-check")
+            }
+            for student in EXPECTED_BY_EXERCISE
+        }
+    assert scores == EXPECTED
+    assert by_exercise == EXPECTED_BY_EXERCISE
+    for student, score in EXPECTED.items():
+        assert f"✓ {student}: {score:g}/21 points" in graded.autograde_output
+
+
+def test_feedback_shows_messages_and_hints_but_no_hidden_code(graded: GradedCourse) -> None:
+    pages = {s: graded.course / "feedback" / s / LAB / f"{LAB}.html" for s in EXPECTED}
+    texts = {student: _text(page) for student, page in pages.items()}
+    for student, text in texts.items():
+        assert "HIDDEN TESTS" not in text, student
+        assert 'autograde("' not in text, student
+    # bob: exercise 3 was never done; the check says what is missing and hints.
+    assert "Without release=stable: cart, payments." in texts["bob"]
+    assert "Hint 1: List the candidates first" in texts["bob"]
+    assert "was interrupted; the notebook went on" in texts["bob"]
+    # cyd: nothing done; the first check names the missing pod.
+    assert 'expected Pod "hello"' in texts["cyd"]
+    # dee: the crash is explained, and the later checks still ran.
+    assert "the kernel died" in texts["dee"]
+    assert "Exercise 6: A pod that cannot pull its image" in texts["dee"]
+    # eve: every reach outside was refused, and the flood hit the quota.
+    assert "ALLOWED" not in texts["eve"]
+    assert texts["eve"].count("denied:") == 6
+    assert "ignored the interrupt" in texts["eve"]
+    flood = re.search(r"flood stopped after (\d+) ConfigMaps", texts["eve"])
+    assert flood is not None and int(flood.group(1)) < 40
+    assert "21.0 / 21.0" in texts["ada"] or "21 / 21" in texts["ada"]
+
+
+def test_nothing_outside_the_submissions_changed(
+    graded: GradedCourse, cluster: RunningCluster
+) -> None:
+    core = client.CoreV1Api(cluster.api_client)
+    rbac = client.RbacAuthorizationV1Api(cluster.api_client)
+    assert core.read_namespaced_config_map("keep-me", BYSTANDER).data == {"a": "1"}
+    assert core.read_namespace(BYSTANDER).status.phase == "Active"
+    assert core.read_namespace("kube-system").status.phase == "Active"
+    names = {ns.metadata.name for ns in core.list_namespace().items}
+    assert "hijacked" not in names
+    bindings = {b.metadata.name for b in rbac.list_cluster_role_binding().items}
+    assert "hijack" not in bindings
+    # Every sandbox is gone, with its ClusterRoleBinding.
+    assert sandbox.leftovers(cluster.api_client, LAB) == []
+    assert not [b for b in bindings if b.startswith(f"kklab-{LAB}-")]
