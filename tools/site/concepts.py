@@ -76,7 +76,7 @@ def _cell(text: str) -> str:
 def _where(entry: dict[str, Any], page: LabPage | None) -> str:
     status = entry.get("status", "planned")
     if page is None or status == "planned":
-        return "planned: no lab yet"
+        return "no lab yet"
     target = page.src_uri.removeprefix("labs/")
     if status == "graded":
         links = []
