@@ -46,6 +46,7 @@ NAV_SECTION = "Labs"
 # nbconvert's template always emits a MathJax <script> with the URL mkdocs-jupyter
 # passes, here empty; the labs hold no math, and the site must not reach a CDN.
 _EMPTY_SCRIPT = re.compile(r'<script src="">\s*</script>')
+_ID = re.compile(r'\sid="([^"]+)"')
 
 
 def lab_notebooks(labs: Path = LABS) -> dict[str, Path]:
@@ -126,4 +127,9 @@ def on_files(files: Files, config: MkDocsConfig) -> Files:
 
 
 def on_page_content(html: str, page: Page, config: MkDocsConfig, files: Files) -> str:
-    return _EMPTY_SCRIPT.sub("", html)
+    if page.file.src_uri.endswith(".ipynb"):
+        html = _EMPTY_SCRIPT.sub("", html)
+        # mkdocs-jupyter renders outside Python-Markdown, so MkDocs does not know the
+        # page's anchors; telling it lets `--strict` catch a link to a missing exercise.
+        page.present_anchor_ids = set(_ID.findall(html))
+    return html
