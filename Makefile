@@ -5,8 +5,10 @@ VENV := .venv
 BIN := $(VENV)/bin
 KKLAB := $(BIN)/kklab
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
+# mkdocs-material prints a banner about MkDocs 2 on every build.
+export NO_MKDOCS_2_WARNING := 1
 
-.PHONY: venv toolchain cluster lab test lint unit cluster-tests down bench clean
+.PHONY: venv toolchain cluster lab test lint unit cluster-tests down bench clean site serve-site
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -27,7 +29,8 @@ lint: venv
 
 # The whole suite on a fresh machine: set-up, lint, unit tests, cluster tests
 # (which must run: KKLAB_REQUIRE_CLUSTER=1), then the stop/start lifecycle tests.
-test: lint cluster
+# `site` (mkdocs build --strict) runs right after lint, before the cluster is built.
+test: lint site cluster
 	bash tests/browser/ensure_browser.sh
 	KKLAB_REQUIRE_CLUSTER=1 $(BIN)/pytest -m 'not lifecycle' -p no:cacheprovider --durations=12
 	KKLAB_REQUIRE_CLUSTER=1 $(BIN)/pytest -m lifecycle -p no:cacheprovider
@@ -37,6 +40,13 @@ lab: cluster
 	$(BIN)/pip install -q -e '.[course]'
 	$(BIN)/python -m kklab workspace
 	$(BIN)/jupyter lab --allow-root --ServerApp.root_dir="$$($(BIN)/python -m kklab workspace --path)"
+
+# The course site (mkdocs.yml, pages in site/) into build/site; no cluster needed.
+site: venv
+	$(BIN)/mkdocs build --strict
+
+serve-site: venv
+	$(BIN)/mkdocs serve --strict --dev-addr 127.0.0.1:8000
 
 bench: cluster
 	$(BIN)/python benchmarks/cluster_lifecycle.py
