@@ -26,8 +26,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.classroom_submissions import write_submission  # noqa: E402
-from tests.helpers import run_kklab, run_tool  # noqa: E402
+from tests.classroom_submissions import write_submission
+from tests.helpers import run_kklab, run_tool
 
 LAB = "01-pods"
 ALL = {"1", "2", "3", "4", "5", "6"}
@@ -81,7 +81,7 @@ def main() -> None:
                 f" of wall time; each submission took median {statistics.median(each):.0f} s"
                 f" (min {min(each):.0f}, max {max(each):.0f})"
             )
-        print(f"  speed-up with 2 jobs: {results[1] / results[2]:.2f}×")
+        print(f"  speed-up with 2 jobs: {results[1] / results[2]:.2f}x")
 
 
 if __name__ == "__main__":

@@ -4,7 +4,8 @@ Every problem kklab can explain (a ``KklabError``) is printed as one line that
 says what to do, with a non-zero exit code; no traceback reaches the reader.
 
 Example:
-    >>> main(["toolchain", "status", "--help"])  # doctest: +SKIP
+    >>> build_parser().parse_args(["check", "01-pods", "3"]).exercise
+    '3'
 """
 
 from __future__ import annotations

@@ -58,11 +58,12 @@ def lab_namespace(lab: str) -> str:
 def connect(lab: str | None = None) -> Connection:
     """Connect to the cluster that is up; raises ``ClusterError`` when none is.
 
-    Example:
-        >>> from kklab import connect          # doctest: +SKIP
-        >>> from kubernetes import client      # doctest: +SKIP
-        >>> kk = connect("07-storage")         # doctest: +SKIP
-        >>> client.CoreV1Api(kk.api_client).list_namespaced_pod(kk.namespace)  # doctest: +SKIP
+    Example (with a cluster up)::
+
+        from kklab import connect
+        from kubernetes import client
+        kk = connect("07-storage")
+        client.CoreV1Api(kk.api_client).list_namespaced_pod(kk.namespace)
     """
     from kklab.cluster.choosing import provider_in_use
 

@@ -7,7 +7,7 @@ Example:
     ...     run(["sh", "-c", "echo nope >&2; exit 3"])
     ... except CommandError as err:
     ...     print(err.problem)
-    `sh -c echo nope >&2; exit 3` exited with 3: nope
+    `sh -c 'echo nope >&2; exit 3'` exited with 3: nope
 """
 
 from __future__ import annotations

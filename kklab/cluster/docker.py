@@ -3,9 +3,9 @@
 kklab starts ``dockerd`` only when none answers, and then remembers that it
 did, so that stopping the cluster leaves Docker as it found it.
 
-Example:
-    >>> image_present("no-such-image:never")  # doctest: +SKIP
-    False
+Example (with a Docker engine running)::
+
+    image_present("no-such-image:never")   # False
 """
 
 from __future__ import annotations

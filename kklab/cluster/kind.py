@@ -10,7 +10,9 @@ offline. ``down`` deletes only the cluster kklab created: the one named
 ``kklab`` whose marker kklab wrote in ``~/.kklab/kind/cluster.json``.
 
 Example:
-    >>> provider = KindProvider()      # doctest: +SKIP
+    >>> provider = KindProvider()
+    >>> provider.name
+    'kind'
     >>> info = provider.up()           # doctest: +SKIP
     >>> provider.down()                # doctest: +SKIP
 """

@@ -8,7 +8,9 @@ chains, and deletes the cluster's data (its logs are kept). Needs root and the
 toolchain (``kklab toolchain install``); works with no internet.
 
 Example:
-    >>> provider = LocalProvider()      # doctest: +SKIP
+    >>> provider = LocalProvider()
+    >>> provider.name
+    'local'
     >>> info = provider.up()            # doctest: +SKIP
     >>> provider.down()                 # doctest: +SKIP
 """

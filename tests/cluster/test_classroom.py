@@ -211,8 +211,8 @@ def test_feedback_shows_messages_and_hints_but_no_hidden_code(graded: GradedCour
     assert "the kernel died" in texts["dee"]
     assert "Exercise 6: A pod that cannot pull its image" in texts["dee"]
     # eve: every reach outside was refused, and the flood hit the quota.
-    assert "ALLOWED" not in texts["eve"]
-    assert texts["eve"].count("denied:") == 6
+    assert not re.search(r"^ALLOWED: ", texts["eve"], re.MULTILINE)
+    assert len(re.findall(r"^denied: .* 403$", texts["eve"], re.MULTILINE)) == 6
     assert "ignored the interrupt" in texts["eve"]
     flood = re.search(r"flood stopped after (\d+) ConfigMaps", texts["eve"])
     assert flood is not None and int(flood.group(1)) < 40
