@@ -229,6 +229,19 @@ def cmd_classroom_autograde(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+def cmd_classroom_clean(args: argparse.Namespace) -> int:
+    from kklab.classroom import sandbox
+    from kklab.connecting import connect
+
+    api_client = connect().api_client
+    found = sandbox.leftovers(api_client, args.lab)
+    for namespace in found:
+        gone = sandbox.remove(api_client, namespace)
+        print(f"  {'deleted' if gone else 'deleting (still terminating)'} {namespace}")
+    print(f"✓ {len(found)} leftover submission sandbox(es) removed")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="kklab", description="Hands-on Kubernetes labs, graded on a real cluster."
@@ -338,6 +351,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--student", action="append", help="grade only this student (repeatable)"
     )
     autograde.set_defaults(func=cmd_classroom_autograde)
+    clean = classroom_commands.add_parser(
+        "clean", help="delete submission sandboxes an interrupted autograde left behind"
+    )
+    clean.add_argument("lab", nargs="?", help="only this lab's (default: every lab's)")
+    clean.set_defaults(func=cmd_classroom_clean)
 
     tools = commands.add_parser("toolchain", help="what the local provider needs on this host")
     tool_commands = tools.add_subparsers(dest="toolchain_command", required=True, metavar="ACTION")

@@ -88,6 +88,22 @@ def graded_exercise(cell: Any) -> str | None:
     return exercise_of_grade_id(grade_id) if grade_id.endswith("-check") else None
 
 
+def answer_given(cell: Any) -> bool | None:
+    """Whether an answer cell differs from the released stub; None for other cells.
+
+    nbgrader records the stub's checksum in the cell; a cell without one
+    counts as answered.
+    """
+    from nbgrader.utils import compute_checksum, is_solution
+
+    meta = cell.get("metadata", {}).get("nbgrader", {})
+    if not meta or not is_solution(cell):
+        return None
+    if "checksum" not in meta:
+        return True
+    return bool(compute_checksum(cell) != meta["checksum"])
+
+
 def scaled_points(earned: float, possible: float, cell_points: float) -> float:
     """The exercise's score on the test cell's scale (nbgrader caps it at the cell's points)."""
     if possible <= 0:
@@ -132,6 +148,8 @@ class KklabExecute(Execute):  # type: ignore[misc]
     _grading: tuple[Any, str, Any] | None = None
     _kernel_env: dict[str, str] | None = None
     _lost: str | None = None
+    _answered: set[str]
+    _own_cells_ran: bool = False
 
     def preprocess(self, nb: NotebookNode, resources: Any = None, km: Any = None) -> Any:
         lab_id = lab_of_notebook(nb.cells)
@@ -155,6 +173,8 @@ class KklabExecute(Execute):  # type: ignore[misc]
             self._kernel_env = kernel_environment(dict(os.environ), box.kernel_environment(), home)
             self._grading = (api_client, box.namespace, spec)
             self._lost = None
+            self._answered = set()
+            self._own_cells_ran = False
             try:
                 return super().preprocess(nb, resources, km)
             finally:
@@ -178,8 +198,11 @@ class KklabExecute(Execute):  # type: ignore[misc]
     def preprocess_cell(self, cell: Any, resources: Any, index: int) -> Any:
         exercise = graded_exercise(cell)
         if exercise is not None and self._grading is not None:
-            self._grade_into(cell, exercise)
+            waits = exercise in self._answered or self._own_cells_ran
+            self._grade_into(cell, exercise, wait=waits)
+            self._own_cells_ran = False
             return cell, self.resources
+        self._note_answer(cell)
         if self._lost is not None:
             cell.outputs = [_stream("Not run: the kernel had stopped earlier.")]
             return cell, self.resources
@@ -217,16 +240,42 @@ class KklabExecute(Execute):  # type: ignore[misc]
             except Exception as err:  # already gone
                 self.log.warning("kklab: stopping the kernel: %s", err)
 
-    def _grade_into(self, cell: Any, exercise: str) -> None:
-        """Grade ``exercise`` from the teacher's side; the report and points become the output."""
+    def _note_answer(self, cell: Any) -> None:
+        """Remember which exercises the student answered and whether cells of their own ran."""
+        if cell.get("cell_type") != "code":
+            return
+        answered = answer_given(cell)
+        if answered is None:
+            self._own_cells_ran = self._own_cells_ran or "nbgrader" not in cell.metadata
+        elif answered:
+            grade_id = cell.metadata["nbgrader"].get("grade_id", "")
+            self._answered.add(exercise_of_grade_id(grade_id) or grade_id)
+
+    def _grade_into(self, cell: Any, exercise: str, *, wait: bool = True) -> None:
+        """Grade ``exercise`` from the teacher's side; the report and points become the output.
+
+        Checks wait for the cluster to settle (a pod starting) before they
+        fail. Without an answer, and with no cell of the student's own run
+        since the last test cell, nothing can be settling: the checks look once.
+        """
         from kklab.grading import grade, render_text
 
         assert self._grading is not None
         api_client, namespace, spec = self._grading
-        result = grade(api_client, namespace, spec, exercise, include_hidden=True)
+        result = grade(
+            api_client,
+            namespace,
+            spec,
+            exercise,
+            include_hidden=True,
+            timeout_s=None if wait else 0,
+        )
         cell_points = float(cell.metadata["nbgrader"].get("points", 0))
         points = scaled_points(result.points_earned, result.points_possible, cell_points)
+        report = render_text(result, hint_level=3)
+        if not wait and result.points_earned < result.points_possible:
+            report += "\n(No answer was given for this exercise: the checks looked once.)"
         cell.outputs = [
-            _stream(render_text(result, hint_level=3)),
+            _stream(report),
             new_output("execute_result", data={"text/plain": repr(points)}, execution_count=None),
         ]

@@ -38,25 +38,13 @@ from typing import Any
 
 import pytest
 
+from tests.browser.chromium import ARTIFACTS, CHROMIUM, REPOSITORY, chromium_context
 from tests.conftest import RunningCluster
 from tests.helpers import wait_for
 
 pytestmark = [pytest.mark.cluster, pytest.mark.browser]
 
-REPOSITORY = Path(__file__).resolve().parents[2]
-ARTIFACTS = REPOSITORY / "artifacts" / "browser"
 SCREENSHOT = ARTIFACTS / "01-pods-check.png"
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 LAB = "01-pods"
 NOTEBOOK = f"{LAB}/{LAB}.ipynb"
 
@@ -252,26 +240,8 @@ def _stop(server: subprocess.Popen[bytes], lab: JupyterLab) -> None:
 @pytest.fixture
 def page(jupyter_lab: JupyterLab) -> Iterator[Any]:
     """A page of Debian's Chromium in a fresh profile, driven by Playwright."""
-    from playwright.sync_api import sync_playwright
-
-    profile = Path(tempfile.mkdtemp(prefix="kklab-chromium-"))
-    try:
-        with sync_playwright() as playwright:
-            context = playwright.chromium.launch_persistent_context(
-                str(profile),
-                executable_path=str(CHROMIUM),
-                headless=True,
-                args=CHROMIUM_FLAGS,
-                viewport={"width": 1280, "height": 1000},
-                timeout=60_000,
-            )
-            context.set_default_timeout(30_000)
-            try:
-                yield context.new_page()
-            finally:
-                context.close()
-    finally:
-        shutil.rmtree(profile, ignore_errors=True)
+    with chromium_context() as context:
+        yield context.new_page()
 
 
 def _code_cell(page: Any, *texts: str) -> Any:

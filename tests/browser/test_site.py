@@ -29,10 +29,8 @@ import importlib.util
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
-import tempfile
 import threading
 import urllib.error
 import urllib.parse
@@ -40,28 +38,16 @@ import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.browser.chromium import ARTIFACTS, CHROMIUM, REPOSITORY, chromium_context
+
 pytestmark = [pytest.mark.browser]
 
-REPOSITORY = Path(__file__).resolve().parents[2]
 SITE = REPOSITORY / "build" / "site"
 LABS = REPOSITORY / "labs"
-ARTIFACTS = REPOSITORY / "artifacts" / "browser"
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 BUILD_S = 300
 """Longest wait for ``mkdocs build --strict`` (a few seconds on 2 cores)."""
 
@@ -158,11 +144,8 @@ def browser(site_url: str) -> Iterator[Browser]:
         _missing(f"{CHROMIUM} is missing: run tests/browser/ensure_browser.sh as root")
     if importlib.util.find_spec("playwright") is None:
         _missing("the Python package playwright is not installed")
-    from playwright.sync_api import sync_playwright
-
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     traffic = Traffic(site_url)
-    profile = Path(tempfile.mkdtemp(prefix="kklab-chromium-"))
 
     def route(route: Any) -> None:
         if route.request.url.startswith(site_url) or route.request.url.startswith("data:"):
@@ -179,28 +162,13 @@ def browser(site_url: str) -> Iterator[Browser]:
         if request.url.startswith(site_url):
             traffic.failed.append(f"{request.failure} {request.url}")
 
-    try:
-        with sync_playwright() as playwright:
-            context = playwright.chromium.launch_persistent_context(
-                str(profile),
-                executable_path=str(CHROMIUM),
-                headless=True,
-                args=CHROMIUM_FLAGS,
-                viewport={"width": 1280, "height": 1000},
-                timeout=60_000,
-            )
-            context.set_default_timeout(30_000)
-            try:
-                context.route("**/*", route)
-                page = context.new_page()
-                page.on("response", response)
-                page.on("requestfailed", request_failed)
-                page.on("pageerror", lambda error: traffic.errors.append(str(error)))
-                yield Browser(page, traffic)
-            finally:
-                context.close()
-    finally:
-        shutil.rmtree(profile, ignore_errors=True)
+    with chromium_context() as context:
+        context.route("**/*", route)
+        page = context.new_page()
+        page.on("response", response)
+        page.on("requestfailed", request_failed)
+        page.on("pageerror", lambda error: traffic.errors.append(str(error)))
+        yield Browser(page, traffic)
 
 
 def _open(browser: Browser, url: str) -> Any:

@@ -205,8 +205,11 @@ def test_feedback_shows_messages_and_hints_but_no_hidden_code(graded: GradedCour
     assert "Without release=stable: cart, payments." in texts["bob"]
     assert "Hint 1: List the candidates first" in texts["bob"]
     assert "was interrupted; the notebook went on" in texts["bob"]
-    # cyd: nothing done; the first check names the missing pod.
+    # cyd: nothing done; the first check names the missing pod, and with no
+    # answer given the checks looked once instead of waiting.
     assert 'expected Pod "hello"' in texts["cyd"]
+    assert texts["cyd"].count("No answer was given for this exercise") == 6
+    assert "No answer was given" not in texts["ada"]
     # dee: the crash is explained, and the later checks still ran.
     assert "the kernel died" in texts["dee"]
     assert "Exercise 6: A pod that cannot pull its image" in texts["dee"]
@@ -234,3 +237,16 @@ def test_nothing_outside_the_submissions_changed(
     # Every sandbox is gone, with its ClusterRoleBinding.
     assert sandbox.leftovers(cluster.api_client, LAB) == []
     assert not [b for b in bindings if b.startswith(f"kklab-{LAB}-")]
+
+
+def test_clean_removes_sandboxes_left_behind(cluster: RunningCluster, tmp_path: Path) -> None:
+    """An autograde killed mid-way leaves a sandbox; `kklab classroom clean` removes it."""
+    core = client.CoreV1Api(cluster.api_client)
+    _bystander(core)
+    box = sandbox.provision(cluster.api_client, LAB, "zed", tmp_path)
+    assert box.namespace in sandbox.leftovers(cluster.api_client, LAB)
+    cleaned = run_kklab("classroom", "clean", LAB)
+    assert cleaned.returncode == 0, cleaned.stderr
+    assert f"deleted {box.namespace}" in cleaned.stdout
+    assert sandbox.leftovers(cluster.api_client) == []
+    assert core.read_namespace(BYSTANDER).status.phase == "Active"

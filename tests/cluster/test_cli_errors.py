@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -12,17 +11,11 @@ import pytest
 from kklab import cli
 from kklab.cluster import docker
 from tests.conftest import RunningCluster
+from tests.helpers import run_kklab
 
 
 def kklab(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "kklab", *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-        env={**os.environ, **env},
-    )
+    return run_kklab(*args, env=env, timeout_s=120)
 
 
 def _one_clear_line(result: subprocess.CompletedProcess[str]) -> str:

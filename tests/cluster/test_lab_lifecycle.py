@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 import uuid
 from pathlib import Path
 
@@ -14,19 +12,13 @@ from kubernetes import client
 
 from kklab.labs import find_lab
 from tests.conftest import RunningCluster
+from tests.helpers import run_kklab
 
 pytestmark = pytest.mark.cluster
 
 
 def kklab(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "kklab", *args],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-        env=dict(os.environ),
-    )
+    return run_kklab(*args)
 
 
 def _namespaces(core: client.CoreV1Api) -> set[str]:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -21,19 +20,13 @@ from kklab.cluster.local import NAME, LocalProvider
 from kklab.cluster.local_config import Layout
 from kklab.paths import state_dir
 from tests.conftest import RunningCluster
+from tests.helpers import run_kklab
 
 pytestmark = [pytest.mark.cluster, pytest.mark.lifecycle]
 
 
 def kklab(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "kklab", *args],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-        env={**os.environ, **(env or {})},
-    )
+    return run_kklab(*args, env=env)
 
 
 def _docker_pod_containers() -> list[str]:

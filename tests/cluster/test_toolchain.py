@@ -2,28 +2,20 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from kklab.cluster import toolchain
 from tests.conftest import RunningCluster
+from tests.helpers import run_kklab
 
 pytestmark = pytest.mark.cluster
 
 
 def kklab(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "kklab", *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-        env={**os.environ, **env},
-    )
+    return run_kklab(*args, env=env, timeout_s=120)
 
 
 def test_a_second_install_only_confirms_what_is_present(cluster: RunningCluster) -> None:

@@ -14,6 +14,7 @@ from kklab.classroom import sandbox
 from kklab.classroom.autograde import Outcome, autograde_class, plan_line
 from kklab.classroom.course import config_text, init_course
 from kklab.classroom.execute import (
+    answer_given,
     graded_exercise,
     kernel_environment,
     lab_of_notebook,
@@ -95,6 +96,19 @@ def test_lab_and_exercise_come_from_the_notebook() -> None:
     assert graded_exercise(cell("ex1-answer", solution=True)) is None
     assert graded_exercise(cell("ex1-button", grade=False)) is None
     assert graded_exercise(new_markdown_cell("", metadata={"nbgrader": {"grade": True}})) is None
+
+
+def test_an_answer_is_a_changed_stub() -> None:
+    from nbgrader.utils import compute_checksum
+
+    meta = {"grade_id": "ex1-answer", "solution": True, "grade": False, "locked": False}
+    stub = new_code_cell("%%apply\n# Write your answer here", metadata={"nbgrader": dict(meta)})
+    stub.metadata.nbgrader["checksum"] = compute_checksum(stub)
+    assert answer_given(stub) is False
+    stub.source += "\napiVersion: v1"
+    assert answer_given(stub) is True
+    assert answer_given(new_code_cell("x", metadata={"nbgrader": dict(meta)})) is True
+    assert answer_given(new_code_cell("%kubectl get pods")) is None
 
 
 @pytest.mark.parametrize(
