@@ -104,6 +104,23 @@ def answer_given(cell: Any) -> bool | None:
     return bool(compute_checksum(cell) != meta["checksum"])
 
 
+def _source(cell: Any) -> str:
+    source = cell.get("source", "")
+    return ("".join(source) if isinstance(source, list) else str(source)).strip()
+
+
+def stock_cells(notebook: Path) -> frozenset[str]:
+    """The code cells a lab notebook gives learners to run as they are (demo commands)."""
+    import nbformat
+
+    cells = nbformat.read(str(notebook), as_version=4).cells
+    return frozenset(
+        _source(cell)
+        for cell in cells
+        if cell.cell_type == "code" and "nbgrader" not in cell.metadata
+    )
+
+
 def scaled_points(earned: float, possible: float, cell_points: float) -> float:
     """The exercise's score on the test cell's scale (nbgrader caps it at the cell's points)."""
     if possible <= 0:
@@ -149,6 +166,7 @@ class KklabExecute(Execute):  # type: ignore[misc]
     _kernel_env: dict[str, str] | None = None
     _lost: str | None = None
     _answered: set[str]
+    _stock: frozenset[str] = frozenset()
     _own_cells_ran: bool = False
 
     def preprocess(self, nb: NotebookNode, resources: Any = None, km: Any = None) -> Any:
@@ -174,6 +192,7 @@ class KklabExecute(Execute):  # type: ignore[misc]
             self._grading = (api_client, box.namespace, spec)
             self._lost = None
             self._answered = set()
+            self._stock = stock_cells(lab.notebook)
             self._own_cells_ran = False
             try:
                 return super().preprocess(nb, resources, km)
@@ -246,7 +265,8 @@ class KklabExecute(Execute):  # type: ignore[misc]
             return
         answered = answer_given(cell)
         if answered is None:
-            self._own_cells_ran = self._own_cells_ran or "nbgrader" not in cell.metadata
+            own = "nbgrader" not in cell.metadata and _source(cell) not in self._stock
+            self._own_cells_ran = self._own_cells_ran or own
         elif answered:
             grade_id = cell.metadata["nbgrader"].get("grade_id", "")
             self._answered.add(exercise_of_grade_id(grade_id) or grade_id)
@@ -256,7 +276,8 @@ class KklabExecute(Execute):  # type: ignore[misc]
 
         Checks wait for the cluster to settle (a pod starting) before they
         fail. Without an answer, and with no cell of the student's own run
-        since the last test cell, nothing can be settling: the checks look once.
+        since the last test cell (the lab's demo cells, run as given, do not
+        count), nothing of theirs can be settling: the checks look once.
         """
         from kklab.grading import grade, render_text
 

@@ -19,6 +19,7 @@ from kklab.classroom.execute import (
     kernel_environment,
     lab_of_notebook,
     scaled_points,
+    stock_cells,
 )
 from kklab.errors import KklabError
 
@@ -109,6 +110,14 @@ def test_an_answer_is_a_changed_stub() -> None:
     assert answer_given(stub) is True
     assert answer_given(new_code_cell("x", metadata={"nbgrader": dict(meta)})) is True
     assert answer_given(new_code_cell("%kubectl get pods")) is None
+
+
+def test_stock_cells_are_the_labs_demo_commands() -> None:
+    from kklab.labs import find_lab
+
+    stock = stock_cells(find_lab("01-pods").notebook)
+    assert "%kubectl get pods" in stock
+    assert not any("BEGIN SOLUTION" in source or "autograde(" in source for source in stock)
 
 
 @pytest.mark.parametrize(
