@@ -88,16 +88,6 @@ class _NoCluster:
         raise self.problem
 
 
-def _local_api_client() -> Any:
-    """A client for the running local cluster; ClusterError when there is none."""
-    from kklab.cluster.local import LocalProvider
-
-    info = LocalProvider().info()
-    if info is None:
-        raise ClusterError("no kklab cluster is running", fix="start one with `kklab up`")
-    return info.api_client()
-
-
 def grade_lab(
     lab: str | Lab,
     exercise: str | None = None,
@@ -110,15 +100,18 @@ def grade_lab(
 ) -> LabResult:
     """Grade a lab (id, number or loaded :class:`Lab`) or one of its exercises.
 
-    ``api_client`` defaults to the local cluster's, ``namespace`` to
-    :func:`lab_namespace`. Cluster problems become ``error`` results; an unknown
+    ``api_client`` defaults to the cluster that is up (``kklab.connect``),
+    ``namespace`` to the lab's. Cluster problems become ``error`` results; an unknown
     lab or exercise, or an invalid grader, raises :class:`GraderSpecError`.
     """
     loaded = lab if isinstance(lab, Lab) else load_lab(find_grader(lab, graders_dir))
     where = namespace or lab_namespace(loaded.id)
     if api_client is None:
+        from kklab.connecting import connect
+
         try:
-            api_client = _local_api_client()
+            connection = connect(loaded.id)  # local, kind, existing or a classroom sandbox
+            api_client, where = connection.api_client, namespace or connection.namespace
         except ClusterError as error:
             return grade_with(
                 _NoCluster(error),

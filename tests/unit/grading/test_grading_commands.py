@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from kklab.errors import ClusterError
-from kklab.grading import GraderSpecError, commands
+from kklab.grading import GraderSpecError
 from kklab.grading.commands import (
     check_command,
     find_grader,
@@ -79,10 +79,10 @@ def test_lint_needs_the_lab_folder(tree: Path) -> None:
 def test_check_without_a_cluster_is_an_error_result(
     tree: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def no_cluster() -> None:
+    def no_cluster(lab: str | None = None) -> None:
         raise ClusterError("no kklab cluster is running", fix="start one with `kklab up`")
 
-    monkeypatch.setattr(commands, "_local_api_client", no_cluster)
+    monkeypatch.setattr("kklab.connecting.connect", no_cluster)
     code, text = check_command("07", graders_dir=tree / "graders")
     assert code == 2
     assert "  Error: no kklab cluster is running: start one with `kklab up`" in text
