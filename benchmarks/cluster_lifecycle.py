@@ -13,32 +13,22 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import subprocess
 import sys
-import time
+
+from timing import timed_kklab
 
 from kklab.cluster import toolchain
-
-
-def _timed(*args: str) -> float:
-    started = time.monotonic()
-    result = subprocess.run(
-        [sys.executable, "-m", "kklab", *args], capture_output=True, text=True, check=False
-    )
-    if result.returncode != 0:
-        sys.exit(f"`kklab {' '.join(args)}` failed: {result.stderr.strip()}")
-    return time.monotonic() - started
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3)
     runs = parser.parse_args().runs
-    _timed("down")  # start from a stopped cluster
+    timed_kklab("down")  # start from a stopped cluster
     ups, downs = [], []
     for run in range(1, runs + 1):
-        ups.append(_timed("up", "--provider", "local"))
-        downs.append(_timed("down", "--provider", "local"))
+        ups.append(timed_kklab("up", "--provider", "local"))
+        downs.append(timed_kklab("down", "--provider", "local"))
         print(f"run {run}: up to Ready {ups[-1]:5.1f} s   down {downs[-1]:4.1f} s", flush=True)
     print(
         f"median: up to Ready {statistics.median(ups):5.1f} s (target 25 s)   "

@@ -15,30 +15,20 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
-import subprocess
 import sys
 import time
 
 import nbformat
+from timing import timed_kklab
 
 from kklab.labs import all_labs, find_lab
-
-
-def _timed(*args: str) -> float:
-    started = time.monotonic()
-    result = subprocess.run(
-        [sys.executable, "-m", "kklab", *args], capture_output=True, text=True, check=False
-    )
-    if result.returncode != 0:
-        sys.exit(f"`kklab {' '.join(args)}` failed: {result.stderr.strip()}")
-    return time.monotonic() - started
 
 
 def _notebook_seconds(lab_id: str) -> float:
     from nbclient import NotebookClient
 
     lab = find_lab(lab_id)
-    _timed("lab", "reset", lab.id)
+    timed_kklab("lab", "reset", lab.id)
     os.environ["KKLAB_WIDGETS"] = "0"
     notebook = nbformat.read(str(lab.notebook), as_version=4)
     started = time.monotonic()
@@ -60,12 +50,12 @@ def main() -> int:
     for lab in labs:
         starts, resets = [], []
         for _run in range(args.runs):
-            _timed("lab", "reset", lab.id)
-            starts.append(_timed("lab", "start", lab.id))
-            _timed("lab", "solve", lab.id)
-            resets.append(_timed("lab", "reset", lab.id))
+            timed_kklab("lab", "reset", lab.id)
+            starts.append(timed_kklab("lab", "start", lab.id))
+            timed_kklab("lab", "solve", lab.id)
+            resets.append(timed_kklab("lab", "reset", lab.id))
         notebook = _notebook_seconds(lab.id)
-        _timed("lab", "reset", lab.id)
+        timed_kklab("lab", "reset", lab.id)
         print(
             f"{lab.id}: start median {statistics.median(starts):.1f} s (target 3), "
             f"reset of the solved lab median {statistics.median(resets):.1f} s (target 5), "

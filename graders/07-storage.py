@@ -8,10 +8,10 @@ here hard-codes a node name: node names are read from the cluster.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
 from typing import Any
 
 from kklab.grading import CheckContext, Mismatch, Outcome
+from kklab.grading.matching import dig
 from kklab.grading.transport import ApiStatusError
 
 LAB = "07-storage"
@@ -30,16 +30,8 @@ Obj = dict[str, Any]
 # ---------------------------------------------------------------- helpers
 
 
-def _get(obj: Any, *keys: str) -> Any:
-    for key in keys:
-        if not isinstance(obj, Mapping):
-            return None
-        obj = obj.get(key)
-    return obj
-
-
 def _name(obj: Any) -> str:
-    return str(_get(obj, "metadata", "name") or "?")
+    return str(dig(obj, "metadata", "name") or "?")
 
 
 def _subject(context: CheckContext, kind: str, name: str) -> str:
@@ -66,7 +58,7 @@ def quantity(text: Any) -> float | None:
 
 
 def _container(pod: Obj, name: str) -> Obj | None:
-    for container in _get(pod, "spec", "containers") or []:
+    for container in dig(pod, "spec", "containers") or []:
         if container.get("name") == name:
             return dict(container)
     return None
@@ -80,7 +72,7 @@ def _mount_at(pod: Obj, container: str, path: str) -> Obj | None:
 
 
 def _volume(pod: Obj, name: Any) -> Obj | None:
-    for volume in _get(pod, "spec", "volumes") or []:
+    for volume in dig(pod, "spec", "volumes") or []:
         if volume.get("name") == name:
             return dict(volume)
     return None
@@ -92,7 +84,7 @@ def _source(volume: Obj | None) -> str:
 
 
 def _unschedulable(pod: Obj) -> str | None:
-    for condition in _get(pod, "status", "conditions") or []:
+    for condition in dig(pod, "status", "conditions") or []:
         if condition.get("type") == "PodScheduled" and condition.get("status") == "False":
             return str(condition.get("message") or condition.get("reason") or "")
     return None
@@ -103,7 +95,7 @@ def _events_about(context: CheckContext, name: str) -> list[str]:
         events = context.list("v1", "Event")
     except Exception:
         return []
-    found = [e for e in events if _get(e, "involvedObject", "name") == name]
+    found = [e for e in events if dig(e, "involvedObject", "name") == name]
     found.sort(key=lambda e: str(e.get("lastTimestamp") or e.get("eventTime") or ""))
     return [str(e.get("message") or "").strip() for e in found]
 
@@ -118,7 +110,7 @@ def _run(context: CheckContext, pod: str, container: str, script: str) -> tuple[
 
 def _not_running(context: CheckContext, pod: Obj, subject: str) -> Outcome | None:
     """A failing outcome when ``pod`` is not running yet, with what holds it back."""
-    phase = _get(pod, "status", "phase")
+    phase = dig(pod, "status", "phase")
     if phase == "Running":
         return None
     reason = _unschedulable(pod)
@@ -199,7 +191,7 @@ def visitor_reads_the_note_on_the_node(context: CheckContext) -> Outcome:
     if mount is None:
         return Outcome(False, 'Container "main" mounts nothing at /node.', subject)
     volume = _volume(pod, mount.get("name"))
-    host_path = _get(volume, "hostPath", "path")
+    host_path = dig(volume, "hostPath", "path")
     if host_path is None:
         return Outcome(
             False, f'The volume at /node is of type {_source(volume)}, not hostPath.', subject,
@@ -207,7 +199,7 @@ def visitor_reads_the_note_on_the_node(context: CheckContext) -> Outcome:
             "shows a pod the node's own files. An emptyDir starts empty for every pod.",
         )
     if str(host_path).rstrip("/") != HOST_FOLDER:
-        kind = _get(volume, "hostPath", "type") or "(no type)"
+        kind = dig(volume, "hostPath", "type") or "(no type)"
         why = (f'the pod mounts {host_path} from the node. With type {kind} the kubelet does not '
                "check that folder first (DirectoryOrCreate even makes a new, empty one), so the "
                f"pod starts but sees none of night-shift's files, which are in {HOST_FOLDER}.")
@@ -270,16 +262,16 @@ def _lab_volumes(context: CheckContext) -> list[Obj]:
     """This lab's PersistentVolumes not used by another namespace, best candidates first."""
     volumes = []
     for pv in context.list("v1", "PersistentVolume"):
-        labelled = _get(pv, "metadata", "labels", "kklab.io/lab") == LAB
-        local = str(_get(pv, "spec", "local", "path") or "").startswith(ROOT)
-        claim_namespace = _get(pv, "spec", "claimRef", "namespace")
+        labelled = dig(pv, "metadata", "labels", "kklab.io/lab") == LAB
+        local = str(dig(pv, "spec", "local", "path") or "").startswith(ROOT)
+        claim_namespace = dig(pv, "spec", "claimRef", "namespace")
         if (labelled or local) and claim_namespace in (None, context.namespace):
             volumes.append(pv)
 
     def rank(pv: Obj) -> tuple[bool, bool, bool]:
         return (_name(pv) != VOLUME_NAME,
-                _get(pv, "spec", "local", "path") is None,
-                _get(pv, "spec", "claimRef", "namespace") is None)
+                dig(pv, "spec", "local", "path") is None,
+                dig(pv, "spec", "claimRef", "namespace") is None)
 
     return sorted(volumes, key=rank)
 
@@ -306,7 +298,7 @@ def local_volume_describes_disk_1(context: CheckContext) -> Outcome:
     spec = pv.get("spec") or {}
     wrong = []
     whys = []
-    path = _get(spec, "local", "path")
+    path = dig(spec, "local", "path")
     if path is None:
         wrong.append(Mismatch("spec.local.path", DISK, None, "missing"))
         whys.append(f"the volume must be of type local (spec.local.path), not {_source(spec)}.")
@@ -319,7 +311,7 @@ def local_volume_describes_disk_1(context: CheckContext) -> Outcome:
                               "differs"))
         whys.append(f'a claim binds only volumes of its own class; claims of class "{LOCAL_CLASS}"'
                     " will never see this volume.")
-    capacity = _get(spec, "capacity", "storage")
+    capacity = dig(spec, "capacity", "storage")
     if quantity(capacity) != quantity("1Gi"):
         wrong.append(Mismatch("spec.capacity.storage", "1Gi", capacity, "differs"))
         whys.append("capacity is what the volume offers: a claim is bound only to a volume at "
@@ -339,7 +331,7 @@ def local_volume_is_retained(context: CheckContext) -> Outcome:
     if pv is None:
         return missing  # type: ignore[return-value]
     subject = _subject(context, "PersistentVolume", _name(pv))
-    policy = _get(pv, "spec", "persistentVolumeReclaimPolicy")
+    policy = dig(pv, "spec", "persistentVolumeReclaimPolicy")
     if policy != "Retain":
         return Outcome(
             False, subject=subject,
@@ -354,7 +346,7 @@ def local_volume_is_retained(context: CheckContext) -> Outcome:
 
 def _hostnames(context: CheckContext) -> list[str]:
     nodes = context.list("v1", "Node")
-    return sorted(str(_get(n, "metadata", "labels", "kubernetes.io/hostname") or _name(n))
+    return sorted(str(dig(n, "metadata", "labels", "kubernetes.io/hostname") or _name(n))
                   for n in nodes)
 
 
@@ -365,7 +357,7 @@ def local_volume_is_pinned_to_the_node(context: CheckContext) -> Outcome:
         return missing  # type: ignore[return-value]
     subject = _subject(context, "PersistentVolume", _name(pv))
     hostnames = _hostnames(context)
-    terms = _get(pv, "spec", "nodeAffinity", "required", "nodeSelectorTerms") or []
+    terms = dig(pv, "spec", "nodeAffinity", "required", "nodeSelectorTerms") or []
     expressions = [e for t in terms for e in (t.get("matchExpressions") or [])]
     pinned = [e for e in expressions if e.get("key") == "kubernetes.io/hostname"
               and e.get("operator") == "In"]
@@ -396,14 +388,14 @@ def local_volume_is_pinned_to_the_node(context: CheckContext) -> Outcome:
 
 def _pods_using(context: CheckContext, claim: str) -> list[Obj]:
     return [p for p in context.list("v1", "Pod")
-            if any(_get(v, "persistentVolumeClaim", "claimName") == claim
-                   for v in _get(p, "spec", "volumes") or [])]
+            if any(dig(v, "persistentVolumeClaim", "claimName") == claim
+                   for v in dig(p, "spec", "volumes") or [])]
 
 
 def _volume_on(context: CheckContext, disk: str) -> Obj | None:
     """This lab's local volume on the folder ``disk``."""
     return next((pv for pv in _lab_volumes(context)
-                 if str(_get(pv, "spec", "local", "path") or "").rstrip("/") == disk), None)
+                 if str(dig(pv, "spec", "local", "path") or "").rstrip("/") == disk), None)
 
 
 def _why_not_the_local_volume(context: CheckContext, claim: Obj, disk: str) -> str | None:
@@ -425,14 +417,14 @@ def _why_not_the_local_volume(context: CheckContext, claim: Obj, disk: str) -> s
     if extra:
         return (f"the claim asks for {', '.join(extra)}, which the local volume does not offer: "
                 "a disk in one node can only be ReadWriteOnce.")
-    requested = _get(spec, "resources", "requests", "storage")
-    offered = _get(pv_spec, "capacity", "storage")
+    requested = dig(spec, "resources", "requests", "storage")
+    offered = dig(pv_spec, "capacity", "storage")
     if (quantity(requested) or 0) > (quantity(offered) or 0):
         return (f"the claim requests {requested} but the local volume holds only {offered}: a "
                 "volume must be at least as large as the request.")
     ref = pv_spec.get("claimRef") or {}
     if ref and ref.get("name") != _name(claim):
-        state = _get(pv, "status", "phase")
+        state = dig(pv, "status", "phase")
         if state == "Released":
             return (f'the local volume is Released: its claimRef still names the deleted claim '
                     f'"{ref.get("name")}", so no other claim may bind it. With Retain, an '
@@ -447,13 +439,13 @@ def _bound_to_local_volume(context: CheckContext, claim_name: str, disk: str) ->
     claim = context.get("v1", "PersistentVolumeClaim", claim_name)
     if claim is None:
         return Outcome(False, f'There is no claim "{claim_name}" yet.', subject)
-    phase = _get(claim, "status", "phase")
+    phase = dig(claim, "status", "phase")
     if phase != "Bound":
         mismatch = (Mismatch("status.phase", "Bound", phase, "differs"),)
         users = _pods_using(context, claim_name)
         if not users:
             why = (_why_not_the_local_volume(context, claim, disk)
-                   if _get(claim, "spec", "storageClassName") != LOCAL_CLASS else None)
+                   if dig(claim, "spec", "storageClassName") != LOCAL_CLASS else None)
             return Outcome(False, subject=subject, mismatches=mismatch, subject_object=claim,
                            why=why)  # no why: the catalogue explains WaitForFirstConsumer
         blocked = next((m for m in map(_unschedulable, users) if m), None)
@@ -463,12 +455,12 @@ def _bound_to_local_volume(context: CheckContext, claim_name: str, disk: str) ->
                    "and any nodeSelector of the pod.")
         evidence = (f'pod "{_name(users[0])}": {blocked}',) if blocked else ()
         return Outcome(False, subject=subject, mismatches=mismatch, why=why, evidence=evidence)
-    volume_name = _get(claim, "spec", "volumeName")
+    volume_name = dig(claim, "spec", "volumeName")
     pv = context.get("v1", "PersistentVolume", str(volume_name))
-    path = _get(pv, "spec", "local", "path")
+    path = dig(pv, "spec", "local", "path")
     if str(path or "").rstrip("/") != disk:
-        dynamic = _get(pv, "metadata", "annotations", "pv.kubernetes.io/provisioned-by")
-        how = (f'class "{_get(claim, "spec", "storageClassName")}" made a new, empty volume for '
+        dynamic = dig(pv, "metadata", "annotations", "pv.kubernetes.io/provisioned-by")
+        how = (f'class "{dig(claim, "spec", "storageClassName")}" made a new, empty volume for '
                f"it ({dynamic})" if dynamic else "it is a different volume")
         return Outcome(
             False, f'"{claim_name}" is bound to volume {volume_name}, not to the local volume.',
@@ -494,7 +486,7 @@ def note_is_on_the_claim(context: CheckContext) -> Outcome:
     users = _pods_using(context, "data")
     if not users:
         return Outcome(False, 'No pod mounts claim "data" yet (create writer).', subject)
-    running = [p for p in users if _get(p, "status", "phase") == "Running"] or users
+    running = [p for p in users if dig(p, "status", "phase") == "Running"] or users
     return _reads_note(context, _name(running[0]), "data", NOTE)
 
 
@@ -506,7 +498,7 @@ def _reads_note(context: CheckContext, pod_name: str, claim: str, note: str) -> 
     pod = context.get("v1", "Pod", pod_name)
     if pod is None:
         return Outcome(False, f'There is no pod "{pod_name}" yet.', subject)
-    containers = _get(pod, "spec", "containers") or [{}]
+    containers = dig(pod, "spec", "containers") or [{}]
     container = str(containers[0].get("name"))
     mount = _mount_at(pod, container, "/data")
     if mount is None:
@@ -518,7 +510,7 @@ def _reads_note(context: CheckContext, pod_name: str, claim: str, note: str) -> 
             why="the check reads /data/notes.txt: mount the claim at /data, where writer wrote.",
         )
     volume = _volume(pod, mount.get("name"))
-    claim_name = _get(volume, "persistentVolumeClaim", "claimName")
+    claim_name = dig(volume, "persistentVolumeClaim", "claimName")
     if claim_name != claim:
         found = f'claim "{claim_name}"' if claim_name else f"an {_source(volume)} volume"
         why = (f"a new claim is a new request for storage: it cannot bind the volume that "
@@ -559,7 +551,7 @@ def reader_finds_the_note(context: CheckContext) -> Outcome:
 
 def _default_class(context: CheckContext) -> str | None:
     for storage_class in context.list("storage.k8s.io/v1", "StorageClass"):
-        if _get(storage_class, "metadata", "annotations", DEFAULT_CLASS) == "true":
+        if dig(storage_class, "metadata", "annotations", DEFAULT_CLASS) == "true":
             return _name(storage_class)
     return None
 
@@ -570,7 +562,7 @@ def cache_uses_the_default_class(context: CheckContext) -> Outcome:
     if claim is None:
         return Outcome(False, 'There is no claim "cache" yet.', subject)
     default = _default_class(context)
-    found = _get(claim, "spec", "storageClassName")
+    found = dig(claim, "spec", "storageClassName")
     if found == default:
         return Outcome(True, subject=subject)
     mismatch = (Mismatch("spec.storageClassName", default, found, "differs"),)
@@ -592,19 +584,19 @@ def cache_is_bound_to_a_provisioned_volume(context: CheckContext) -> Outcome:
     claim = context.get("v1", "PersistentVolumeClaim", "cache")
     if claim is None:
         return Outcome(False, 'There is no claim "cache" yet.', subject)
-    phase = _get(claim, "status", "phase")
+    phase = dig(claim, "status", "phase")
     if phase != "Bound":
         why = None
-        if _get(claim, "spec", "storageClassName") in ("", LOCAL_CLASS):
+        if dig(claim, "spec", "storageClassName") in ("", LOCAL_CLASS):
             why = "no provisioner answers this claim's class (see the check above)."
         elif _pods_using(context, "cache"):
             events = _events_about(context, "cache")
             why = f"the provisioner said: {events[-1]}" if events else None
         return Outcome(False, subject=subject, subject_object=claim, why=why,
                        mismatches=(Mismatch("status.phase", "Bound", phase, "differs"),))
-    pv = context.get("v1", "PersistentVolume", str(_get(claim, "spec", "volumeName")))
-    provisioner = _get(pv, "metadata", "annotations", "pv.kubernetes.io/provisioned-by")
-    policy = _get(pv, "spec", "persistentVolumeReclaimPolicy")
+    pv = context.get("v1", "PersistentVolume", str(dig(claim, "spec", "volumeName")))
+    provisioner = dig(pv, "metadata", "annotations", "pv.kubernetes.io/provisioned-by")
+    policy = dig(pv, "spec", "persistentVolumeReclaimPolicy")
     if not provisioner or policy != "Delete":
         return Outcome(
             False, f"cache is bound to {_name(pv)}, which no provisioner made for it "

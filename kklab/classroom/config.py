@@ -46,7 +46,6 @@ def configure(c: Any, *, course_id: str = "kklab") -> None:
 
     c.CourseDirectory.course_id = course_id
     c.ClearSolutions.code_stub = {"python": STUB}
-    c.ClearSolutions.enforce_metadata = True
     c.Execute.timeout = CELL_TIMEOUT_S
     c.Execute.interrupt_on_timeout = True
     c.Autograde.autograde_preprocessors = [

@@ -50,6 +50,7 @@ from nbgrader.preprocessors import Execute
 from traitlets import Bool
 
 from kklab.labs import exercise_of_grade_id
+from kklab.solutions import cell_source
 
 _LAB_MAGIC = re.compile(r"^%lab\s+(?P<lab>\S+)\s*$", re.MULTILINE)
 
@@ -73,7 +74,7 @@ def lab_of_notebook(cells: Iterable[Any]) -> str | None:
     """The lab a notebook opens with ``%lab NN-topic``, or None for other notebooks."""
     for cell in cells:
         if cell.get("cell_type") == "code":
-            match = _LAB_MAGIC.search(str(cell.get("source", "")))
+            match = _LAB_MAGIC.search(cell_source(cell))
             if match:
                 return match.group("lab")
     return None
@@ -104,18 +105,13 @@ def answer_given(cell: Any) -> bool | None:
     return bool(compute_checksum(cell) != meta["checksum"])
 
 
-def _source(cell: Any) -> str:
-    source = cell.get("source", "")
-    return ("".join(source) if isinstance(source, list) else str(source)).strip()
-
-
 def stock_cells(notebook: Path) -> frozenset[str]:
     """The code cells a lab notebook gives learners to run as they are (demo commands)."""
     import nbformat
 
     cells = nbformat.read(str(notebook), as_version=4).cells
     return frozenset(
-        _source(cell)
+        cell_source(cell).strip()
         for cell in cells
         if cell.cell_type == "code" and "nbgrader" not in cell.metadata
     )
@@ -210,6 +206,7 @@ class KklabExecute(Execute):  # type: ignore[misc]
         await super().async_start_new_kernel(**kwargs)
 
     def start_new_kernel(self, **kwargs: Any) -> None:
+        # nbclient binds its sync wrapper to the base class's coroutine: rebind it to ours.
         from jupyter_core.utils import run_sync
 
         run_sync(self.async_start_new_kernel)(**kwargs)
@@ -265,7 +262,7 @@ class KklabExecute(Execute):  # type: ignore[misc]
             return
         answered = answer_given(cell)
         if answered is None:
-            own = "nbgrader" not in cell.metadata and _source(cell) not in self._stock
+            own = "nbgrader" not in cell.metadata and cell_source(cell).strip() not in self._stock
             self._own_cells_ran = self._own_cells_ran or own
         elif answered:
             grade_id = cell.metadata["nbgrader"].get("grade_id", "")

@@ -87,6 +87,22 @@ class Mismatch:
         return f"{self.path}: {text}" if self.path else text
 
 
+def dig(obj: Any, *keys: str) -> Any:
+    """``obj[k1][k2]...``, or None where a level is missing or not a mapping.
+
+    Example:
+        >>> dig({"spec": {"claimRef": {"name": "a"}}}, "spec", "claimRef", "name")
+        'a'
+        >>> dig({"spec": None}, "spec", "claimRef") is None
+        True
+    """
+    for key in keys:
+        if not isinstance(obj, Mapping):
+            return None
+        obj = obj.get(key)
+    return obj
+
+
 def show(value: Any) -> str:
     """Render a value compactly as JSON, shortened past 72 characters.
 

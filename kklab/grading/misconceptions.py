@@ -20,6 +20,8 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
+from kklab.grading.matching import dig
+
 Obj = Mapping[str, Any]
 PROBES: Final = ("readinessProbe", "livenessProbe", "startupProbe")
 WORKLOADS: Final = frozenset({"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job"})
@@ -47,20 +49,12 @@ class Related:
     """Events of the namespace."""
 
 
-def _get(obj: Any, *keys: str) -> Any:
-    for key in keys:
-        if not isinstance(obj, Mapping):
-            return None
-        obj = obj.get(key)
-    return obj
-
-
 def _items(value: Any) -> list[Obj]:
     return [item for item in value if isinstance(item, Mapping)] if isinstance(value, list) else []
 
 
 def _name(obj: Obj) -> str:
-    return str(_get(obj, "metadata", "name") or "?")
+    return str(dig(obj, "metadata", "name") or "?")
 
 
 def selects(selector: Any, labels: Any) -> bool:
@@ -77,8 +71,8 @@ def selects(selector: Any, labels: Any) -> bool:
 
 
 def _selected_pods(service: Obj, related: Related) -> list[Obj]:
-    selector = _get(service, "spec", "selector")
-    return [pod for pod in related.pods if selects(selector, _get(pod, "metadata", "labels"))]
+    selector = dig(service, "spec", "selector")
+    return [pod for pod in related.pods if selects(selector, dig(pod, "metadata", "labels"))]
 
 
 def _is_int(value: Any) -> bool:
@@ -93,11 +87,11 @@ def _pairs(labels: Any) -> str:
 
 def service_selector_matches_no_pod(service: Obj, related: Related) -> str | None:
     """A Service whose selector selects no pod has no endpoints."""
-    selector = _get(service, "spec", "selector")
+    selector = dig(service, "spec", "selector")
     if not isinstance(selector, Mapping) or not selector or _selected_pods(service, related):
         return None
     shown = "; ".join(
-        f"{_name(pod)} {_pairs(_get(pod, 'metadata', 'labels'))}" for pod in related.pods[:3]
+        f"{_name(pod)} {_pairs(dig(pod, 'metadata', 'labels'))}" for pod in related.pods[:3]
     )
     others = f" (pods here: {shown})" if shown else " (there are no pods in the namespace)"
     return (
@@ -107,7 +101,7 @@ def service_selector_matches_no_pod(service: Obj, related: Related) -> str | Non
 
 
 def _container_ports(pod: Obj) -> list[Obj]:
-    containers = _items(_get(pod, "spec", "containers"))
+    containers = _items(dig(pod, "spec", "containers"))
     return [port for container in containers for port in _items(container.get("ports"))]
 
 
@@ -119,7 +113,7 @@ def target_port_not_container_port(service: Obj, related: Related) -> str | None
         return None
     numbers = sorted({int(p["containerPort"]) for p in declared if _is_int(p.get("containerPort"))})
     names = sorted({str(p["name"]) for p in declared if isinstance(p.get("name"), str)})
-    for port in _items(_get(service, "spec", "ports")):
+    for port in _items(dig(service, "spec", "ports")):
         target = port.get("targetPort", port.get("port"))
         if isinstance(target, int) and target not in numbers:
             listed = ", ".join(map(str, numbers))
@@ -141,23 +135,23 @@ def _claim_users(claim_name: str, pods: Iterable[Obj]) -> list[Obj]:
         pod
         for pod in pods
         if any(
-            _get(volume, "persistentVolumeClaim", "claimName") == claim_name
-            for volume in _items(_get(pod, "spec", "volumes"))
+            dig(volume, "persistentVolumeClaim", "claimName") == claim_name
+            for volume in _items(dig(pod, "spec", "volumes"))
         )
     ]
 
 
 def pvc_waits_for_first_consumer(claim: Obj, related: Related) -> str | None:
     """A Pending claim of a WaitForFirstConsumer class that no pod mounts yet."""
-    if _get(claim, "status", "phase") != "Pending":
+    if dig(claim, "status", "phase") != "Pending":
         return None
-    class_name = _get(claim, "spec", "storageClassName")
+    class_name = dig(claim, "spec", "storageClassName")
     classes = {_name(sc): sc for sc in related.storage_classes}
     if class_name is None:
         defaults = [
             sc
             for sc in related.storage_classes
-            if _get(sc, "metadata", "annotations", DEFAULT_CLASS) == "true"
+            if dig(sc, "metadata", "annotations", DEFAULT_CLASS) == "true"
         ]
         storage_class = defaults[0] if defaults else None
     else:
@@ -173,8 +167,8 @@ def pvc_waits_for_first_consumer(claim: Obj, related: Related) -> str | None:
 
 
 def _containers(pod: Obj) -> list[Obj]:
-    spec = _get(pod, "spec")
-    return _items(_get(spec, "initContainers")) + _items(_get(spec, "containers"))
+    spec = dig(pod, "spec")
+    return _items(dig(spec, "initContainers")) + _items(dig(spec, "containers"))
 
 
 def probe_on_wrong_port_or_path(pod: Obj, related: Related) -> str | None:
@@ -185,7 +179,7 @@ def probe_on_wrong_port_or_path(pod: Obj, related: Related) -> str | None:
         names = {p.get("name") for p in ports if p.get("name")}
         for probe_name in PROBES:
             probe = container.get(probe_name)
-            target = _get(probe, "httpGet", "port") or _get(probe, "tcpSocket", "port")
+            target = dig(probe, "httpGet", "port") or dig(probe, "tcpSocket", "port")
             if target is None or not ports:
                 continue
             if (isinstance(target, int) and target not in numbers) or (
@@ -201,7 +195,7 @@ def probe_on_wrong_port_or_path(pod: Obj, related: Related) -> str | None:
 
 def _probe_failure_from_events(pod: Obj, related: Related) -> str | None:
     for event in related.events:
-        if _get(event, "involvedObject", "name") != _name(pod):
+        if dig(event, "involvedObject", "name") != _name(pod):
             continue
         message = str(event.get("message") or "")
         if "probe failed" in message and "statuscode: 4" in message:
@@ -232,10 +226,10 @@ def _references(pod: Obj) -> Iterable[tuple[str, str, str, str]]:
         where = f'container "{container.get("name")}"'
         for env in _items(container.get("env")):
             for ref_name, kind in (("secretKeyRef", "Secret"), ("configMapKeyRef", "ConfigMap")):
-                ref = _get(env, "valueFrom", ref_name)
+                ref = dig(env, "valueFrom", ref_name)
                 if isinstance(ref, Mapping) and not ref.get("optional"):
                     yield where, kind, str(ref.get("name")), str(ref.get("key"))
-    for volume in _items(_get(pod, "spec", "volumes")):
+    for volume in _items(dig(pod, "spec", "volumes")):
         where = f'volume "{volume.get("name")}"'
         for source_name, kind, name_field in (
             ("secret", "Secret", "secretName"),
@@ -264,10 +258,10 @@ def key_reference_mismatch(pod: Obj, related: Related) -> str | None:
 def image_cannot_be_pulled(pod: Obj, related: Related) -> str | None:
     """A container waiting on an image pull, worse with imagePullPolicy Always."""
     specs = {c.get("name"): c for c in _containers(pod)}
-    statuses = _items(_get(pod, "status", "containerStatuses"))
-    statuses += _items(_get(pod, "status", "initContainerStatuses"))
+    statuses = _items(dig(pod, "status", "containerStatuses"))
+    statuses += _items(dig(pod, "status", "initContainerStatuses"))
     for status in statuses:
-        reason = _get(status, "state", "waiting", "reason")
+        reason = dig(status, "state", "waiting", "reason")
         if reason not in PULL_FAILURES:
             continue
         container = specs.get(status.get("name"), {})
@@ -307,9 +301,9 @@ def explain(obj: Obj, related: Related) -> str | None:
     """
     kind = obj.get("kind")
     if kind in WORKLOADS:
-        template = {"metadata": {"name": _name(obj)}, "spec": _get(obj, "spec", "template", "spec")}
-        selector = _get(obj, "spec", "selector", "matchLabels")
-        pods = [p for p in related.pods if selects(selector, _get(p, "metadata", "labels"))]
+        template = {"metadata": {"name": _name(obj)}, "spec": dig(obj, "spec", "template", "spec")}
+        selector = dig(obj, "spec", "selector", "matchLabels")
+        pods = [p for p in related.pods if selects(selector, dig(p, "metadata", "labels"))]
         candidates = [*pods, template]
         explainers: tuple[PodExplainer, ...] = POD_EXPLAINERS
     else:

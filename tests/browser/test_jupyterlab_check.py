@@ -40,7 +40,7 @@ import pytest
 
 from tests.browser.chromium import ARTIFACTS, CHROMIUM, REPOSITORY, chromium_context
 from tests.conftest import RunningCluster
-from tests.helpers import wait_for
+from tests.helpers import run_kklab, wait_for
 
 pytestmark = [pytest.mark.cluster, pytest.mark.browser]
 
@@ -100,9 +100,7 @@ class JupyterLab:
 
 def _kklab(*args: str) -> None:
     """Run the project's own CLI from this virtualenv."""
-    done = subprocess.run(
-        [sys.executable, "-m", "kklab", *args], timeout=180, capture_output=True, text=True
-    )
+    done = run_kklab(*args, timeout_s=180)
     if done.returncode != 0:
         pytest.fail(f"kklab {' '.join(args)} failed: {done.stdout}{done.stderr}")
 
