@@ -2,10 +2,12 @@
 
 A lab is a folder ``labs/NN-topic/`` holding:
 
-* ``NN-topic.ipynb``: the source notebook, with nbgrader metadata. Solution
-  cells have ``grade_id`` ``ex<N>-answer`` and autograder cells ``ex<N>-check``,
-  so the exercise a cell belongs to is read from nbgrader's own field;
-* ``lab.yaml`` (optional): what ``kklab lab start`` prepares (see ``LabSetup``);
+* ``NN-topic.md``: its source, the one file an author edits (MyST Markdown,
+  see :mod:`kklab.labs.model`);
+* ``NN-topic.ipynb``: the notebook built from it with the default values
+  (:mod:`kklab.labs.building`), committed so JupyterLab and nbgrader open it;
+* ``lab.yaml`` (optional): what ``kklab lab start`` prepares and the lab's
+  per-learner parameters (see ``LabSetup`` and :mod:`kklab.labs.variants`);
 * ``start/`` (optional): manifests applied when the lab starts.
 
 Its grader is ``graders/NN-topic.yaml``; its namespace ``lab-NN-topic``.
@@ -13,8 +15,6 @@ Its grader is ``graders/NN-topic.yaml``; its namespace ``lab-NN-topic``.
 Example:
     >>> lab_namespace("07-storage")
     'lab-07-storage'
-    >>> exercise_of_grade_id("ex3-answer")
-    '3'
 """
 
 from __future__ import annotations
@@ -23,13 +23,17 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
 from kklab.errors import KklabError
+from kklab.labs.variants import Parameter, draw, parse_parameters, substitute
 
-REPOSITORY = Path(__file__).resolve().parent.parent
+if TYPE_CHECKING:
+    from kklab.labs.model import LabModel
+
+REPOSITORY = Path(__file__).resolve().parent.parent.parent
 NAMESPACE_PREFIX = "lab-"
 MANAGED_BY = {"app.kubernetes.io/managed-by": "kklab"}
 LAB_LABEL = "kklab.io/lab"
@@ -37,7 +41,6 @@ LAB_LABEL = "kklab.io/lab"
 # which labs may create folders for hostPath and local PersistentVolumes.
 NODE_ROOT = "/var/local/kklab"
 _LAB_ID = re.compile(r"^[0-9]{2}-[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
-_GRADE_ID = re.compile(r"^ex(?P<exercise>[0-9]+)-(?P<role>answer|check|solution)")
 
 
 class LabError(KklabError):
@@ -66,12 +69,6 @@ def lab_labels(lab_id: str) -> dict[str, str]:
     return {**MANAGED_BY, LAB_LABEL: lab_id}
 
 
-def exercise_of_grade_id(grade_id: str) -> str | None:
-    """The exercise number in an nbgrader ``grade_id`` like ``ex3-answer``."""
-    match = _GRADE_ID.match(grade_id)
-    return match.group("exercise") if match else None
-
-
 @dataclass(frozen=True)
 class LabSetup:
     """What ``kklab lab start`` prepares before the learner begins (``lab.yaml``)."""
@@ -86,6 +83,8 @@ class LabSetup:
     submission to one namespace, cannot take it."""
     needs: str = ""
     """What beyond the namespace the lab needs, in words (with ``namespaced: false``)."""
+    parameters: tuple[Parameter, ...] = ()
+    """What differs between learners (``parameters:``); the defaults without a seed."""
 
 
 @dataclass(frozen=True)
@@ -103,7 +102,38 @@ class LabDefinition:
 
     @property
     def notebook(self) -> Path:
+        """The notebook built from the source with the default values (committed)."""
         return self.folder / f"{self.id}.ipynb"
+
+    @property
+    def source(self) -> Path:
+        """``NN-topic.md``, the lab's source."""
+        return self.folder / f"{self.id}.md"
+
+    def values(self, seed: str | None = None) -> dict[str, Any]:
+        """The lab's parameter values for ``seed`` (the defaults for None)."""
+        return draw(self.setup.parameters, seed, self.id)
+
+    def render(self, text: str, seed: str | None = None) -> str:
+        """``text`` (source, manifest, grader) with this variant's values filled in."""
+        return substitute(text, self.values(seed))
+
+    def model(self, seed: str | None = None) -> LabModel:
+        """The lab's source parsed, for the variant ``seed``."""
+        from kklab.labs.model import parse_source
+
+        try:
+            text = self.source.read_text(encoding="utf-8")
+        except OSError as err:
+            raise LabError(
+                f"cannot read the lab's source {self.source}: {err.strerror}",
+                fix="restore it from the repository",
+            ) from err
+        return parse_source(self.render(text, seed), self.id, str(self.source))
+
+    def start_manifests(self, seed: str | None = None) -> list[tuple[Path, str]]:
+        """Each ``start/`` manifest and its text for the variant ``seed``."""
+        return [(path, self.render(path.read_text(), seed)) for path in self.setup.start_manifests]
 
     @property
     def namespace(self) -> str:
@@ -118,19 +148,13 @@ class LabDefinition:
         return "/".join([NODE_ROOT, self.id, *parts])
 
 
-def _title(notebook: Path) -> str:
-    import json
-
+def _title(source: Path) -> str:
+    """The source's first ``# `` heading (read without parsing the whole lab)."""
     try:
-        cells = json.loads(notebook.read_text()).get("cells", [])
-    except (OSError, ValueError):
-        return notebook.stem
-    for cell in cells:
-        if cell.get("cell_type") == "markdown":
-            for line in "".join(cell.get("source", [])).splitlines():
-                if line.startswith("# "):
-                    return line[2:].strip()
-    return notebook.stem
+        lines = source.read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return source.stem
+    return next((line[2:].strip() for line in lines if line.startswith("# ")), source.stem)
 
 
 def _setup(folder: Path) -> LabSetup:
@@ -151,19 +175,20 @@ def _setup(folder: Path) -> LabSetup:
         manifests,
         namespaced=namespaced and not config.get("node_directories"),
         needs=str(config.get("needs") or ""),
+        parameters=tuple(parse_parameters(config.get("parameters"), str(config_path))),
     )
 
 
 def all_labs() -> list[LabDefinition]:
-    """Every lab folder that has its notebook, in order."""
+    """Every lab folder that has its source, in order."""
     root = labs_dir()
     if not root.is_dir():
         return []
     found = []
     for folder in sorted(root.iterdir()):
-        if _LAB_ID.match(folder.name) and (folder / f"{folder.name}.ipynb").exists():
-            notebook = folder / f"{folder.name}.ipynb"
-            found.append(LabDefinition(folder.name, _title(notebook), folder, _setup(folder)))
+        source = folder / f"{folder.name}.md"
+        if _LAB_ID.match(folder.name) and source.exists():
+            found.append(LabDefinition(folder.name, _title(source), folder, _setup(folder)))
     return found
 
 
