@@ -19,18 +19,16 @@ Example:
 
 from __future__ import annotations
 
-import http.client
 import os
-import urllib.parse
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from kklab.cluster import reaching
 from kklab.cluster.base import Provider
 from kklab.errors import ClusterError
 
 PROVIDER_NAMES = ("kind", "local", "existing")
-PROBE_TIMEOUT_S = 3.0
 
 
 @dataclass(frozen=True)
@@ -119,30 +117,6 @@ def _why_not_kind(facts: Facts) -> str:
 # --- gathering the facts -------------------------------------------------------
 
 
-def offline_forced() -> bool:
-    """``KKLAB_OFFLINE=1`` says: do not try to download anything."""
-    return os.environ.get("KKLAB_OFFLINE", "").lower() in ("1", "true", "yes")
-
-
-def host_answers(url: str, *, timeout_s: float = PROBE_TIMEOUT_S) -> bool:
-    """True when a HEAD request to ``url`` gets any HTTP answer within ``timeout_s``."""
-    parts = urllib.parse.urlsplit(url)
-    if not parts.hostname:
-        return False
-    connection_class = (
-        http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
-    )
-    connection = connection_class(parts.hostname, parts.port, timeout=timeout_s)
-    try:
-        connection.request("HEAD", parts.path or "/")
-        connection.getresponse()
-    except (OSError, http.client.HTTPException):
-        return False
-    finally:
-        connection.close()
-    return True
-
-
 def gather_facts(*, check_local: bool = False) -> Facts:
     """Look at this machine. The local toolchain is checked only when kind is unusable
     (or ``check_local`` asks for it), because the check takes a second."""
@@ -151,8 +125,8 @@ def gather_facts(*, check_local: bool = False) -> Facts:
     docker_answers = docker.daemon_answers()
     kind_present = kind.find_kind() is not None
     downloadable = False
-    if docker_answers and not kind_present and not offline_forced():
-        downloadable = host_answers(kind.download_url())
+    if docker_answers and not kind_present and not reaching.offline_forced():
+        downloadable = reaching.host_answers(kind.download_url())
     facts = Facts(
         docker_answers=docker_answers,
         kind_on_path=kind_present,

@@ -34,7 +34,7 @@ from typing import Any, TypeVar
 
 import yaml
 
-from kklab.cluster import docker, kubeconfigs, toolchain, waiting
+from kklab.cluster import docker, kubeconfigs, reaching, toolchain, waiting
 from kklab.cluster.base import ClusterInfo, ClusterStatus, ComponentStatus
 from kklab.errors import ClusterError
 from kklab.paths import cache_dir, state_dir
@@ -312,12 +312,10 @@ class KindProvider:
         found = find_kind()
         if found is not None:
             return found
-        from kklab.cluster.choosing import host_answers, offline_forced
-
-        if offline_forced() or not host_answers(download_url()):
+        if reaching.offline_forced() or not reaching.host_answers(download_url()):
             raise ClusterError(
                 "kind is not on PATH and cannot be downloaded from here"
-                + (" (KKLAB_OFFLINE is set)" if offline_forced() else ""),
+                + (" (KKLAB_OFFLINE is set)" if reaching.offline_forced() else ""),
                 fix=f"install kind ({INSTALL_KIND}), or use `--provider local`",
             )
         target = downloaded_kind()

@@ -23,7 +23,7 @@ import textwrap
 from string import Template
 from typing import Final
 
-from kklab.grading.results import CheckResult, ExerciseResult, LabResult
+from kklab.grading.results import CheckResult, ExerciseResult, LabResult, show_html_with
 
 HEADER_WIDTH: Final = 59
 """Points are right-aligned to this column in the check header line."""
@@ -169,6 +169,9 @@ def render_html(result: Result, *, hint_level: int = 1) -> str:
         parts.append(f"<p><strong>{_e(_summary(result))}</strong></p>")
         body = "".join(parts)
     return f'{_STYLE}<div class="kklab-result">{body}</div>'
+
+
+show_html_with(render_html)  # results' _repr_html_, for notebooks
 
 
 def _e(text: object) -> str:

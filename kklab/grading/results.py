@@ -14,7 +14,7 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -22,6 +22,23 @@ from kklab.errors import KklabError
 from kklab.grading.matching import Mismatch
 
 Status = Literal["passed", "failed", "error"]
+
+# Jupyter shows a result through its ``_repr_html_``. The HTML is made by
+# ``rendering``, which imports this module, so this module does not import it:
+# ``rendering`` hands its ``render_html`` to ``show_html_with`` when it is imported
+# (``kklab.grading`` imports it, so it is in place before any result exists).
+_html_renderer: Callable[[Any], str] | None = None
+
+
+def show_html_with(renderer: Callable[[Any], str]) -> None:
+    """Make ``_repr_html_`` of every result return ``renderer(result)``."""
+    global _html_renderer
+    _html_renderer = renderer
+
+
+def _html(result: Any) -> str | None:
+    """The result as HTML; None (Jupyter then shows the text repr) without a renderer."""
+    return None if _html_renderer is None else _html_renderer(result)
 
 
 class CheckError(KklabError):
@@ -155,10 +172,8 @@ class CheckResult:
             "hidden": self.hidden,
         }
 
-    def _repr_html_(self) -> str:
-        from kklab.grading.rendering import render_html
-
-        return render_html(self)
+    def _repr_html_(self) -> str | None:
+        return _html(self)
 
 
 @dataclass(frozen=True)
@@ -204,10 +219,8 @@ class ExerciseResult:
             "checks": [check.to_dict() for check in self.checks],
         }
 
-    def _repr_html_(self) -> str:
-        from kklab.grading.rendering import render_html
-
-        return render_html(self)
+    def _repr_html_(self) -> str | None:
+        return _html(self)
 
 
 @dataclass(frozen=True)
@@ -264,7 +277,5 @@ class LabResult:
             "exercises": [exercise.to_dict() for exercise in self.exercises],
         }
 
-    def _repr_html_(self) -> str:
-        from kklab.grading.rendering import render_html
-
-        return render_html(self)
+    def _repr_html_(self) -> str | None:
+        return _html(self)

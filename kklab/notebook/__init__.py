@@ -13,7 +13,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from kklab.notebook.checking import autograde, check, current_session, open_lab
+from kklab.notebook.checking import autograde, check, open_lab
+from kklab.notebook.current import current_session
 
 __all__ = ["autograde", "check", "current_session", "load_ipython_extension", "open_lab"]
 

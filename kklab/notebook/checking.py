@@ -16,14 +16,17 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from kklab import lifecycle, progress
+from kklab import lifecycle
 from kklab.errors import KklabError
-from kklab.grading import grade, load_lab, render_text
-from kklab.grading.results import LabResult
-from kklab.grading.spec import Lab
+from kklab.grading import load_lab, render_text
+from kklab.notebook.current import (
+    current_session,
+    current_spec,
+    progress_line,
+    run_checks,
+    set_current,
+)
 from kklab.session import LabSession
-
-_current: dict[str, Any] = {}
 
 
 def widgets_enabled() -> bool:
@@ -43,7 +46,7 @@ def open_lab(name: str) -> LabSession:
     """Start (or rejoin) a lab and make it the notebook's current lab."""
     session = lifecycle.start(name)
     spec = load_lab(session.lab.grader)
-    _current.update(session=session, spec=spec)
+    set_current(session, spec)
     if widgets_enabled():
         from kklab.notebook.widgets import show_lab_header
 
@@ -51,50 +54,6 @@ def open_lab(name: str) -> LabSession:
     else:
         print(progress_line(session.lab.id, spec))
     return session
-
-
-def current_session() -> LabSession:
-    session = _current.get("session")
-    if session is None:
-        raise KklabError(
-            "no lab is open in this notebook",
-            fix="run the first cell of the notebook (`%lab NN-topic`)",
-        )
-    return session  # type: ignore[no-any-return]
-
-
-def current_spec() -> Lab:
-    current_session()
-    return _current["spec"]  # type: ignore[no-any-return]
-
-
-def progress_line(lab_id: str, spec: Lab) -> str:
-    """``01-pods: 6/20 points, 2 of 7 exercises done``."""
-    best = progress.summary(lab_id)
-    possible = sum(check.points for exercise in spec.exercises for check in exercise.checks)
-    earned = sum(item["earned"] for item in best.values())
-    done = sum(1 for item in best.values() if item["earned"] == item["possible"])
-    return f"{lab_id}: {earned}/{possible} points, {done} of {len(spec.exercises)} exercises done"
-
-
-def run_checks(exercise: str, *, include_hidden: bool = False) -> LabResult:
-    """Grade one exercise of the current lab and remember the result."""
-    session = current_session()
-    spec = current_spec()
-    configured = os.environ.get("KKLAB_CHECK_TIMEOUT_S")  # 0 in batch runs: check once
-    result = grade(
-        session.api_client,
-        session.namespace,
-        spec,
-        exercise,
-        include_hidden=include_hidden,
-        timeout_s=float(configured) if configured else None,
-    )
-    if not include_hidden:
-        progress.record(
-            spec.id, exercise, earned=result.points_earned, possible=result.points_possible
-        )
-    return result
 
 
 def check(exercise: str) -> Any:

@@ -10,7 +10,8 @@ import shlex
 from typing import Any
 
 from kklab.errors import KklabError
-from kklab.notebook.checking import current_session, open_lab
+from kklab.notebook.checking import open_lab
+from kklab.notebook.current import current_session
 
 
 def _explain(err: Exception) -> None:

@@ -18,7 +18,7 @@ from kklab.errors import KklabError
 from kklab.grading import render_html
 from kklab.grading.results import LabResult
 from kklab.grading.spec import Lab
-from kklab.notebook import checking
+from kklab.notebook import current
 from kklab.session import LabSession
 from kklab.solutions import solution_cells
 
@@ -39,7 +39,7 @@ def show_lab_header(session: LabSession, spec: Lab) -> None:
 def refresh_header() -> None:
     if not _header:
         return
-    line = checking.progress_line(_header["lab"], _header["spec"])
+    line = current.progress_line(_header["lab"], _header["spec"])
     earned, possible = line.split(": ", 1)[1].split(" points")[0].split("/")
     _header["bar"].max = max(float(possible), 1.0)
     _header["bar"].value = float(earned)
@@ -94,7 +94,7 @@ class CheckWidget:
 
         def work() -> None:
             try:
-                self.result = checking.run_checks(self.exercise)
+                self.result = current.run_checks(self.exercise)
                 self.hint_level = 1
                 self._show()
             except KklabError as err:

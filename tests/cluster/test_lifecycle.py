@@ -15,9 +15,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from kklab.cluster import host, processes
-from kklab.cluster.local import NAME, LocalProvider
-from kklab.cluster.local_config import Layout
+from kklab.cluster import processes
+from kklab.cluster.local import LocalProvider, host
+from kklab.cluster.local.config import Layout
+from kklab.cluster.local.provider import NAME
 from kklab.paths import state_dir
 from tests.conftest import RunningCluster
 from tests.helpers import run_kklab

@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 from kubernetes import client
 
-from kklab.cluster import host, toolchain
+from kklab.cluster import toolchain
+from kklab.cluster.local import host
 from tests.conftest import RunningCluster
 from tests.helpers import busybox_pod, create_pod, exec_in_pod, pod_phase, wait_for
 

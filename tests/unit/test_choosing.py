@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from kklab.cluster import choosing, docker, kind, toolchain
+from kklab.cluster import choosing, docker, kind, reaching, toolchain
 from kklab.cluster.base import ClusterInfo, ClusterStatus
 from kklab.cluster.choosing import Facts, decide
 from kklab.errors import ClusterError
@@ -108,13 +108,13 @@ def http_server() -> Iterator[str]:
 
 
 def test_host_answers_any_http_answer_counts(http_server: str) -> None:
-    assert choosing.host_answers(http_server)
+    assert reaching.host_answers(http_server)
 
 
 def test_host_answers_false_when_nothing_listens() -> None:
     with socket_port() as port:
-        assert not choosing.host_answers(f"http://127.0.0.1:{port}/", timeout_s=1)
-    assert not choosing.host_answers("not a url")
+        assert not reaching.host_answers(f"http://127.0.0.1:{port}/", timeout_s=1)
+    assert not reaching.host_answers("not a url")
 
 
 class socket_port:
@@ -137,7 +137,7 @@ def _machine(
     probed: list[str] = []
     monkeypatch.setattr(docker, "daemon_answers", lambda: docker_ok)
     monkeypatch.setattr(kind, "find_kind", lambda: kind_path)
-    monkeypatch.setattr(choosing, "host_answers", lambda url, **_: probed.append(url) or True)
+    monkeypatch.setattr(reaching, "host_answers", lambda url, **_: probed.append(url) or True)
     monkeypatch.setattr(
         toolchain, "check", lambda: [toolchain.Item("helm v3.8.1", False, "/cache/helm")]
     )

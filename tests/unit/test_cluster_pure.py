@@ -6,8 +6,9 @@ from pathlib import Path
 
 import yaml
 
-from kklab.cluster import dns, host, kubeconfigs, local_bootstrap, processes
-from kklab.cluster import local_config as cfg
+from kklab.cluster import kubeconfigs, processes
+from kklab.cluster.local import bootstrap, dns, host
+from kklab.cluster.local import config as cfg
 
 
 def test_chains_to_remove_keeps_docker_chains() -> None:
@@ -126,10 +127,10 @@ def test_configs_point_at_the_layout() -> None:
 
 
 def test_bootstrap_objects() -> None:
-    service, endpoints = local_bootstrap.dns_objects("192.0.2.2")
+    service, endpoints = bootstrap.dns_objects("192.0.2.2")
     assert service["spec"]["clusterIP"] == cfg.DNS_SERVICE_IP
     assert endpoints["subsets"][0]["addresses"] == [{"ip": "192.0.2.2"}]
-    classes = {sc["metadata"]["name"]: sc for sc in local_bootstrap.storage_classes()}
+    classes = {sc["metadata"]["name"]: sc for sc in bootstrap.storage_classes()}
     assert classes["local-storage"]["provisioner"] == "kubernetes.io/no-provisioner"
     assert classes["standard"]["metadata"]["annotations"] == {
         "storageclass.kubernetes.io/is-default-class": "true"

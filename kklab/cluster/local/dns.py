@@ -2,7 +2,7 @@
 
 CoreDNS cannot be had offline, so the local cluster answers DNS with Debian's
 dnsmasq listening on the node IP, behind the Service ``kube-system/kube-dns``.
-This module's watcher (run as ``python -m kklab.cluster.dns``) reads Services
+This module's watcher (run as ``python -m kklab.cluster.local.dns``) reads Services
 and Endpoints twice a second and writes a hosts file for dnsmasq, then tells
 dnsmasq (SIGHUP) to read it again. Names served:
 
@@ -122,7 +122,7 @@ def watch(kubeconfig: Path, hosts_file: Path, dnsmasq_pid_file: Path, every_s: f
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m kklab.cluster.dns")
+    parser = argparse.ArgumentParser(prog="python -m kklab.cluster.local.dns")
     parser.add_argument("--kubeconfig", type=Path, required=True)
     parser.add_argument("--hosts-file", type=Path, required=True)
     parser.add_argument("--dnsmasq-pid-file", type=Path, required=True)

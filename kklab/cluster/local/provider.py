@@ -31,9 +31,10 @@ from typing import Any
 
 import yaml
 
-from kklab.cluster import docker, host, kubeconfigs, local_bootstrap, pki, processes, toolchain
-from kklab.cluster import local_config as cfg
+from kklab.cluster import docker, kubeconfigs, processes, toolchain
 from kklab.cluster.base import ClusterInfo, ClusterStatus, ComponentStatus
+from kklab.cluster.local import bootstrap, host, pki
+from kklab.cluster.local import config as cfg
 from kklab.errors import ClusterError, NotRootError, PortInUseError
 from kklab.paths import state_dir
 from kklab.shell import say
@@ -193,7 +194,7 @@ class LocalProvider:
                     [
                         sys.executable,
                         "-m",
-                        "kklab.cluster.dns",
+                        "kklab.cluster.local.dns",
                         "--kubeconfig",
                         str(layout.kubeconfig_for("admin")),
                         "--hosts-file",
@@ -206,8 +207,8 @@ class LocalProvider:
             )
             self._save_state(layout, records, started_dockerd)
             api_client = ClusterInfo(self.name, NAME, layout.learner_kubeconfig, NAME).api_client()
-            local_bootstrap.create_objects(api_client, layout)
-            local_bootstrap.wait_until_ready(
+            bootstrap.create_objects(api_client, layout)
+            bootstrap.wait_until_ready(
                 api_client,
                 layout,
                 started=started,
@@ -331,7 +332,7 @@ class LocalProvider:
             self.root, node_name=state.get("node_name", ""), node_ip=state.get("node_ip", "")
         )
         provisioned = (
-            local_bootstrap.provisioned_paths(layout) if _api_ready(layout.pki, timeout_s=1) else []
+            bootstrap.provisioned_paths(layout) if _api_ready(layout.pki, timeout_s=1) else []
         )
         records = self._records(state)
         # The cluster's data is deleted below, so a graceful shutdown buys

@@ -17,8 +17,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from kklab.cluster import local_config as cfg
 from kklab.cluster import processes, toolchain
+from kklab.cluster.local import config as cfg
 from kklab.errors import ClusterError
 from kklab.shell import say
 

@@ -1,0 +1,69 @@
+"""The notebook's open lab: its session and grader, and grading one of its exercises.
+
+``checking`` (``%lab``, ``check()``, ``autograde()``) sets and reads it; the
+Check widget and the lab header in ``widgets`` read it too, so ``widgets`` does
+not need ``checking``, which shows them.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from kklab import progress
+from kklab.errors import KklabError
+from kklab.grading import grade
+from kklab.grading.results import LabResult
+from kklab.grading.spec import Lab
+from kklab.session import LabSession
+
+_current: dict[str, Any] = {}
+
+
+def set_current(session: LabSession, spec: Lab) -> None:
+    """Make this lab, graded by ``spec``, the notebook's current lab."""
+    _current.update(session=session, spec=spec)
+
+
+def current_session() -> LabSession:
+    session = _current.get("session")
+    if session is None:
+        raise KklabError(
+            "no lab is open in this notebook",
+            fix="run the first cell of the notebook (`%lab NN-topic`)",
+        )
+    return session  # type: ignore[no-any-return]
+
+
+def current_spec() -> Lab:
+    current_session()
+    return _current["spec"]  # type: ignore[no-any-return]
+
+
+def progress_line(lab_id: str, spec: Lab) -> str:
+    """``01-pods: 6/20 points, 2 of 7 exercises done``."""
+    best = progress.summary(lab_id)
+    possible = sum(check.points for exercise in spec.exercises for check in exercise.checks)
+    earned = sum(item["earned"] for item in best.values())
+    done = sum(1 for item in best.values() if item["earned"] == item["possible"])
+    return f"{lab_id}: {earned}/{possible} points, {done} of {len(spec.exercises)} exercises done"
+
+
+def run_checks(exercise: str, *, include_hidden: bool = False) -> LabResult:
+    """Grade one exercise of the current lab and remember the result."""
+    session = current_session()
+    spec = current_spec()
+    configured = os.environ.get("KKLAB_CHECK_TIMEOUT_S")  # 0 in batch runs: check once
+    result = grade(
+        session.api_client,
+        session.namespace,
+        spec,
+        exercise,
+        include_hidden=include_hidden,
+        timeout_s=float(configured) if configured else None,
+    )
+    if not include_hidden:
+        progress.record(
+            spec.id, exercise, earned=result.points_earned, possible=result.points_possible
+        )
+    return result
