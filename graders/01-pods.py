@@ -19,12 +19,13 @@ def hello_printed_its_greeting(context: CheckContext) -> Outcome:
     except Exception:
         return Outcome(passed=False, subject=subject,
                        message="Its log cannot be read yet: the container has not started.")
-    if "Hello from Kubernetes" in str(log):
+    greeting = str(context.params.get("greeting", "Hello from Kubernetes"))
+    if greeting in str(log):
         return Outcome(passed=True, subject=subject)
     found = str(log).strip().splitlines()[-1:] or ["(nothing)"]
     return Outcome(
         passed=False, subject=subject,
-        message=f'Its log does not contain "Hello from Kubernetes"; last line: {found[0]!r}.',
+        message=f'Its log does not contain "{greeting}"; last line: {found[0]!r}.',
         why="The container's command decides what it prints. A pod's command cannot be "
         "changed after creation: delete the pod and create it again with the new command.",
     )

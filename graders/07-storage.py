@@ -149,21 +149,22 @@ def shipper_reads_the_app_log(context: CheckContext) -> Outcome:
     pod = context.get("v1", "Pod", "shipping")
     if pod is None:
         return Outcome(False, 'There is no pod "shipping" yet.', subject)
+    mount = str(context.params.get("shipper_mount", "/logs"))
     app = _mount_at(pod, "app", "/var/log/app")
-    shipper = _mount_at(pod, "shipper", "/logs")
+    shipper = _mount_at(pod, "shipper", mount)
     if app is None or shipper is None:
-        where = 'container "app" at /var/log/app' if app is None else 'container "shipper" at /logs'
+        where = 'container "app" at /var/log/app' if app is None else f'container "shipper" at {mount}'
         return Outcome(False, f"No volume is mounted in {where}.", subject, subject_object=pod)
     if app.get("name") != shipper.get("name"):
         return Outcome(
             False,
             f'app mounts volume "{app.get("name")}", shipper mounts "{shipper.get("name")}".',
-            subject, (Mismatch("shipper volumeMounts[/logs].name", app.get("name"),
+            subject, (Mismatch(f"shipper volumeMounts[{mount}].name", app.get("name"),
                                shipper.get("name"), "differs"),),
             why="each volume of a pod is a folder of its own: two emptyDir volumes are two "
             "separate empty folders. Declare one volume and mount it in both containers.",
         )
-    text, failed = _read_file(context, pod, "shipper", "/logs/access.log", subject)
+    text, failed = _read_file(context, pod, "shipper", f"{mount}/access.log", subject)
     if failed is not None:
         return Outcome(
             False, failed.message, subject, failed.mismatches, evidence=failed.evidence,
@@ -315,7 +316,8 @@ def local_volume_describes_disk_1(context: CheckContext) -> Outcome:
     if quantity(capacity) != quantity("1Gi"):
         wrong.append(Mismatch("spec.capacity.storage", "1Gi", capacity, "differs"))
         whys.append("capacity is what the volume offers: a claim is bound only to a volume at "
-                    "least as large as its request (exercise 5 asks for 500Mi).")
+                    "least as large as its request (exercise 5 asks for "
+                    f"{context.params.get('claim_size', '500Mi')}).")
     modes = spec.get("accessModes") or []
     if modes != ["ReadWriteOnce"]:
         wrong.append(Mismatch("spec.accessModes", ["ReadWriteOnce"], modes, "differs"))

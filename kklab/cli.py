@@ -101,20 +101,18 @@ def cmd_toolchain_status(_args: argparse.Namespace) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    from kklab import progress
-    from kklab.connecting import connect
     from kklab.grading import render_json, render_text
     from kklab.grading.commands import exit_code, grade_lab
-    from kklab.labs import find_lab
+    from kklab.labs import progress
+    from kklab.labs.session import LabSession
 
-    lab = find_lab(args.lab)
-    connection = connect(lab.id)
+    session = LabSession.open(args.lab)
+    lab, connection = session.lab, session.connection
     result = grade_lab(
-        lab.id,
+        session.grader(),
         args.exercise,
         api_client=connection.api_client,
         namespace=connection.namespace,
-        graders_dir=lab.grader.parent,
     )
     for exercise in result.exercises:
         progress.record(
@@ -129,25 +127,24 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_graders_lint(_args: argparse.Namespace) -> int:
-    from kklab.grading.commands import lint_command
-    from kklab.labs import graders_dir, labs_dir
+    from kklab.labs.linting import lint_command
 
-    code, text = lint_command(graders_dir(), labs_dir())
+    code, text = lint_command()
     print(text)
     return code
 
 
 def cmd_lab_list(_args: argparse.Namespace) -> int:
-    from kklab import progress
     from kklab.grading import load_lab
-    from kklab.labs import all_labs
+    from kklab.labs import all_labs, progress
+    from kklab.labs.variants import seed_for
 
     labs = all_labs()
     if not labs:
         print("no labs found")
         return 1
     for lab in labs:
-        spec = load_lab(lab.grader)
+        spec = load_lab(lab.grader, values=lab.values(seed_for(lab.id)))
         best = progress.summary(lab.id)
         possible = sum(c.points for e in spec.exercises for c in e.checks)
         earned = sum(item["earned"] for item in best.values())
@@ -160,15 +157,14 @@ def cmd_lab_list(_args: argparse.Namespace) -> int:
 
 
 def cmd_lab_start(args: argparse.Namespace) -> int:
-    from kklab import lifecycle
+    from kklab.labs import lifecycle
 
-    lifecycle.start(args.lab)
+    lifecycle.start(args.lab, args.seed)
     return 0
 
 
 def cmd_lab_reset(args: argparse.Namespace) -> int:
-    from kklab import lifecycle, progress
-    from kklab.labs import find_lab
+    from kklab.labs import find_lab, lifecycle, progress
 
     lifecycle.reset(args.lab)
     progress.forget(find_lab(args.lab).id)
@@ -177,22 +173,47 @@ def cmd_lab_reset(args: argparse.Namespace) -> int:
 
 
 def cmd_lab_solve(args: argparse.Namespace) -> int:
-    from kklab import lifecycle
+    from kklab.labs import lifecycle
 
-    lifecycle.solve(args.lab, args.upto)
+    lifecycle.solve(args.lab, args.upto, args.seed)
+    return 0
+
+
+def cmd_lab_build(args: argparse.Namespace) -> int:
+    from kklab.labs import all_labs, find_lab
+    from kklab.labs.linting import write_built
+
+    labs = [find_lab(name) for name in args.lab] if args.lab else all_labs()
+    for lab in labs:
+        changed = write_built(lab)
+        print(f"{'wrote' if changed else 'unchanged'} {lab.notebook}")
+    return 0
+
+
+def cmd_lab_new(args: argparse.Namespace) -> int:
+    from kklab.labs.scaffold import new_lab
+
+    for path in new_lab(args.lab, title=args.title):
+        print(f"  wrote {path}")
+    print(
+        f"✓ lab {args.lab}: edit labs/{args.lab}/{args.lab}.md and graders/{args.lab}.yaml, "
+        f"then `kklab lab build {args.lab}` and `kklab graders lint`"
+    )
     return 0
 
 
 def cmd_workspace(args: argparse.Namespace) -> int:
     from kklab.labs import all_labs
-    from kklab.session import notebook_root
-    from kklab.student import write_workspace
+    from kklab.labs.session import notebook_root
+    from kklab.labs.student import write_workspace
 
     root = notebook_root()
     if args.path:
         print(root)
         return 0
-    written = write_workspace([lab.notebook for lab in all_labs()], root)
+    written = write_workspace(all_labs(), root, seed=args.seed)
+    for path, seed in written:
+        print(f"  wrote {path} (variant {seed})")
     print(f"workspace {root}: {len(written)} new notebook(s); your earlier work is kept")
     return 0
 
@@ -312,12 +333,34 @@ def build_parser() -> argparse.ArgumentParser:
                 metavar="EXERCISE",
                 help="solve the exercises up to and including this one",
             )
+        if action in ("start", "solve"):
+            sub.add_argument(
+                "--seed",
+                help="the variant to work on (default: the one the lab last used; "
+                "`default` for the values the course text shows)",
+            )
         sub.set_defaults(func=func)
+    build = lab_commands.add_parser(
+        "build", help="authors: rebuild the lab notebooks (NN-topic.ipynb) from their sources"
+    )
+    build.add_argument("lab", nargs="*", help="the labs to build (default: all)")
+    build.set_defaults(func=cmd_lab_build)
+    new = lab_commands.add_parser(
+        "new", help="authors: write a working skeleton of a new lab (source, grader, mutations)"
+    )
+    new.add_argument("lab", help="the new lab's folder name, NN-topic (e.g. 03-probes)")
+    new.add_argument("--title", help="the lab's title (default: from its topic)")
+    new.set_defaults(func=cmd_lab_new)
 
     workspace = commands.add_parser(
         "workspace", help="write the learner's copies of the lab notebooks (keeps your work)"
     )
     workspace.add_argument("--path", action="store_true", help="only print where it is")
+    workspace.add_argument(
+        "--seed",
+        help="your variant of every lab (default: a random one, kept for each lab; "
+        "`default` for the values the course text shows)",
+    )
     workspace.set_defaults(func=cmd_workspace)
 
     classroom = commands.add_parser(

@@ -18,13 +18,16 @@ from collections.abc import Collection
 from pathlib import Path
 from typing import Any
 
-from kklab.labs import exercise_of_grade_id
-from kklab.solutions import solution_cells
+from kklab.labs.model import cell_role, cell_source, strip_markers
 
 
 def _exercise(cell: dict[str, Any]) -> str | None:
-    grade_id = str(cell.get("metadata", {}).get("nbgrader", {}).get("grade_id", ""))
-    return exercise_of_grade_id(grade_id) if grade_id.endswith("-answer") else None
+    role = cell_role(cell)
+    return role.exercise if role and role.role == "answer" else None
+
+
+def _grade_id(cell: dict[str, Any]) -> str:
+    return str(cell.get("metadata", {}).get("nbgrader", {}).get("grade_id", ""))
 
 
 def _own_cell(source: str) -> dict[str, Any]:
@@ -55,8 +58,11 @@ def write_submission(
     """
     release = course / "release" / lab / f"{lab}.ipynb"
     notebook = json.loads(release.read_text())
+    source = json.loads((course / "source" / lab / f"{lab}.ipynb").read_text())
     reference = {
-        s.exercise: s.source for s in solution_cells(course / "source" / lab / f"{lab}.ipynb")
+        _grade_id(cell): strip_markers(cell_source(cell))
+        for cell in source["cells"]
+        if _exercise(cell) is not None
     }
     answers = answers or {}
     after = after or {}
@@ -64,7 +70,7 @@ def write_submission(
     for cell in notebook["cells"]:
         exercise = _exercise(cell)
         if exercise in solved:
-            cell["source"] = reference[exercise]
+            cell["source"] = reference[_grade_id(cell)]
         if exercise in answers:
             cell["source"] = answers[exercise]
         cells.append(cell)

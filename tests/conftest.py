@@ -83,3 +83,34 @@ def namespace(cluster: RunningCluster) -> Iterator[str]:
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Cluster tests of the lifecycle kind run last: they stop the cluster."""
     items.sort(key=lambda item: item.get_closest_marker("lifecycle") is not None)
+
+
+# --- the per-lab time table printed at the end of a run -------------------------------
+
+_LAB_SECONDS: dict[str, float] = {}
+
+
+def _lab_of(nodeid: str) -> str | None:
+    """The lab a test item is about: its parameters name one (``[07-storage-...]``)."""
+    from kklab.labs import all_labs
+
+    if "[" not in nodeid:
+        return None
+    parameters = nodeid.split("[", 1)[1]
+    return next((lab.id for lab in all_labs() if parameters.startswith(lab.id)), None)
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    lab = _lab_of(report.nodeid)
+    if lab is not None:
+        _LAB_SECONDS[lab] = _LAB_SECONDS.get(lab, 0.0) + report.duration
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """Seconds spent on each lab's tests (setup, run and teardown), for the time budget."""
+    if not _LAB_SECONDS:
+        return
+    terminalreporter.section("time per lab")
+    for lab, seconds in sorted(_LAB_SECONDS.items()):
+        terminalreporter.write_line(f"{lab:<22} {seconds:7.1f} s")
+    terminalreporter.write_line(f"{'all labs':<22} {sum(_LAB_SECONDS.values()):7.1f} s")

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from kklab.student import STUB
+from kklab.labs.student import STUB
 
 CELL_TIMEOUT_S = 180
 """Seconds one cell may run: pods start within this; a loop does not get longer."""

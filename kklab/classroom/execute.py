@@ -49,10 +49,9 @@ from nbformat.v4 import new_output
 from nbgrader.preprocessors import Execute
 from traitlets import Bool
 
-from kklab.labs import exercise_of_grade_id
-from kklab.solutions import cell_source
+from kklab.labs.model import cell_role, cell_source
 
-_LAB_MAGIC = re.compile(r"^%lab\s+(?P<lab>\S+)\s*$", re.MULTILINE)
+_LAB_MAGIC = re.compile(r"^%lab\s+(?P<lab>\S+)(?:\s+--seed\s+\S+)?\s*$", re.MULTILINE)
 
 # Variables the kernel must not inherit: they would lead kklab or kubectl in
 # the kernel to the teacher's cluster credentials.
@@ -81,12 +80,12 @@ def lab_of_notebook(cells: Iterable[Any]) -> str | None:
 
 
 def graded_exercise(cell: Any) -> str | None:
-    """The exercise an nbgrader test cell (``ex<N>-check``) grades, or None."""
+    """The exercise an nbgrader test cell (``ex<ID>-check``) grades, or None."""
     meta = cell.get("metadata", {}).get("nbgrader", {})
     if cell.get("cell_type") != "code" or not meta.get("grade") or meta.get("solution"):
         return None
-    grade_id = str(meta.get("grade_id", ""))
-    return exercise_of_grade_id(grade_id) if grade_id.endswith("-check") else None
+    role = cell_role(cell)
+    return role.exercise if role and role.role == "check" else None
 
 
 def answer_given(cell: Any) -> bool | None:
@@ -177,7 +176,7 @@ class KklabExecute(Execute):  # type: ignore[misc]
         resources = resources if resources is not None else {}
         student = str(resources.get("nbgrader", {}).get("student") or "validate")
         lab = find_lab(lab_id)
-        spec = load_lab(lab.grader)
+        spec = load_lab(lab.grader, values=lab.values())
         api_client = connect().api_client
         with tempfile.TemporaryDirectory(prefix="kklab-submission-") as scratch:
             home = Path(scratch)
@@ -265,8 +264,8 @@ class KklabExecute(Execute):  # type: ignore[misc]
             own = "nbgrader" not in cell.metadata and cell_source(cell).strip() not in self._stock
             self._own_cells_ran = self._own_cells_ran or own
         elif answered:
-            grade_id = cell.metadata["nbgrader"].get("grade_id", "")
-            self._answered.add(exercise_of_grade_id(grade_id) or grade_id)
+            role = cell_role(cell)
+            self._answered.add(role.exercise if role else cell.metadata["nbgrader"]["grade_id"])
 
     def _grade_into(self, cell: Any, exercise: str, *, wait: bool = True) -> None:
         """Grade ``exercise`` from the teacher's side; the report and points become the output.

@@ -4,7 +4,7 @@ Public surface (the CLI, the notebook and nbgrader use only these):
 
 - :func:`load_lab` / :func:`spec_problems` / :func:`grader_paths`: read and lint graders.
 - :func:`grade_lab`: ``kklab.grade(lab, exercise=None)``, finds grader, cluster, namespace.
-- :func:`check_command` / :func:`lint_command`: ``kklab check`` and ``kklab graders lint``.
+- :func:`check_command`: ``kklab check``.
 - :func:`grade`: grade a lab (or one exercise) in a namespace, returns a :class:`LabResult`.
 - :func:`render_text`, :func:`render_html`, :func:`render_json`: show results.
 - :class:`Outcome`, :class:`CheckContext`, :func:`match`: for custom ``python`` checks.
@@ -14,8 +14,6 @@ from kklab.grading.commands import (
     check_command,
     grade_lab,
     lab_namespace,
-    lint_command,
-    lint_graders,
 )
 from kklab.grading.context import CheckContext
 from kklab.grading.engine import grade, grade_with
@@ -43,8 +41,6 @@ __all__ = [
     "grade_with",
     "grader_paths",
     "lab_namespace",
-    "lint_command",
-    "lint_graders",
     "load_lab",
     "match",
     "parse_lab",

@@ -6,7 +6,6 @@ becomes ``error`` results, an unknown lab a one-line message.
 
 - :func:`check_command`: grade a lab (or one exercise); exit 0 only when every
   check passed, 1 when one failed, 2 when one could not be checked.
-- :func:`lint_command`: validate every grader against the schema and its lab.
 - :func:`grade_lab`: the Python surface (``kklab.grade(lab, exercise=None)``),
   a :class:`LabResult` that a notebook displays as HTML.
 
@@ -16,21 +15,18 @@ A lab ``NN-topic`` is graded in the namespace ``lab-NN-topic``
 Example:
     >>> lab_namespace("07-storage")
     'lab-07-storage'
-    >>> lab_exercise_ids_from_text("# Storage\\n## Exercise 1: Claim\\n### Exercise 2 - Mount")
-    ['1', '2']
 """
 
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Final
 
 from kklab.errors import ClusterError, KklabError
 from kklab.grading.engine import grade, grade_with
-from kklab.grading.loading import grader_paths, load_lab, spec_problems
+from kklab.grading.loading import grader_paths, load_lab
 from kklab.grading.rendering import render_json, render_text
 from kklab.grading.results import LabResult
 from kklab.grading.spec import GraderSpecError, Lab
@@ -40,9 +36,6 @@ from kklab.labs import lab_namespace as lab_namespace
 ROOT: Final = Path(__file__).resolve().parent.parent.parent
 GRADERS_DIR: Final = ROOT / "graders"
 LABS_DIR: Final = ROOT / "labs"
-_EXERCISE_HEADING = re.compile(
-    r"^#{1,6}\s*Exercise\s+([0-9A-Za-z][0-9A-Za-z.-]*?)\s*(?:[:.\u2013\u2014-]|$)"
-)
 
 
 def find_grader(lab: str, graders_dir: Path | None = None) -> Path:
@@ -88,6 +81,19 @@ class _NoCluster:
         raise self.problem
 
 
+def _load_grader(lab: str, graders_dir: Path | None) -> Lab:
+    """The grader of ``lab``, with the variant the learner works on when it has parameters."""
+    path = find_grader(lab, graders_dir)
+    from kklab.labs import LabError, find_lab
+    from kklab.labs.variants import seed_for
+
+    try:
+        definition = find_lab(path.stem)
+    except LabError:  # a grader without a lab folder (tests): no parameters
+        return load_lab(path)
+    return load_lab(path, values=definition.values(seed_for(definition.id)))
+
+
 def grade_lab(
     lab: str | Lab,
     exercise: str | None = None,
@@ -104,7 +110,7 @@ def grade_lab(
     ``namespace`` to the lab's. Cluster problems become ``error`` results; an unknown
     lab or exercise, or an invalid grader, raises :class:`GraderSpecError`.
     """
-    loaded = lab if isinstance(lab, Lab) else load_lab(find_grader(lab, graders_dir))
+    loaded = lab if isinstance(lab, Lab) else _load_grader(lab, graders_dir)
     where = namespace or lab_namespace(loaded.id)
     if api_client is None:
         from kklab.connecting import connect
@@ -173,111 +179,3 @@ def check_command(
         return 2, f"kklab: {error}"
     text = render_json(result) if as_json else render_text(result, hint_level=hint_level)
     return exit_code(result), text
-
-
-def lab_exercise_ids_from_text(text: str) -> list[str]:
-    """Exercise ids of headings like ``## Exercise 3: Mount the claim``, in order."""
-    ids: list[str] = []
-    for line in text.splitlines():
-        found = _EXERCISE_HEADING.match(line.strip())
-        if found and found.group(1) not in ids:
-            ids.append(found.group(1))
-    return ids
-
-
-def lab_exercise_ids(lab_dir: Path) -> list[str]:
-    """Exercise ids declared by a lab folder's notebooks (markdown cells) and ``.md`` files."""
-    ids: list[str] = []
-    for path in sorted(lab_dir.glob("*.ipynb")) + sorted(lab_dir.glob("*.md")):
-        try:
-            if path.suffix == ".ipynb":
-                cells = json.loads(path.read_text(encoding="utf-8")).get("cells", [])
-                texts = [
-                    "".join(cell.get("source", ""))
-                    for cell in cells
-                    if cell.get("cell_type") == "markdown"
-                ]
-            else:
-                texts = [path.read_text(encoding="utf-8")]
-        except (OSError, ValueError, AttributeError):
-            continue
-        for text in texts:
-            ids += [found for found in lab_exercise_ids_from_text(text) if found not in ids]
-    return ids
-
-
-def lint_graders(
-    graders_dir: Path | None = None, labs_dir: Path | None = None
-) -> dict[Path, list[GraderSpecError]]:
-    """Every grader's problems (empty lists when valid), checked against its lab folder.
-
-    Beyond the schema and the grader's own rules (ids unique, points positive,
-    expressions compile, python functions exist): the lab folder
-    ``labs/NN-topic/`` must exist, and every exercise its notebooks declare
-    (``## Exercise N``) must have checks in the grader, and no more.
-    """
-    graders = graders_dir or GRADERS_DIR
-    labs = labs_dir or LABS_DIR
-    report: dict[Path, list[GraderSpecError]] = {}
-    for path in grader_paths(graders):
-        problems = spec_problems(path)
-        if not problems:
-            problems = _against_lab(load_lab(path), labs / path.stem, str(path))
-        report[path] = problems
-    return report
-
-
-def _against_lab(lab: Lab, lab_dir: Path, source: str) -> list[GraderSpecError]:
-    if not lab_dir.is_dir():
-        return [
-            GraderSpecError(
-                f"there is no lab folder {lab_dir}",
-                fix="name the grader after its lab folder (labs/NN-topic/)",
-                source=source,
-            )
-        ]
-    declared = lab_exercise_ids(lab_dir)
-    graded = [exercise.id for exercise in lab.exercises]
-    problems = [
-        GraderSpecError(
-            f"exercise {missing} of the lab has no checks in the grader",
-            fix=f'add an exercise with id: "{missing}" and at least one check',
-            source=source,
-            path="exercises",
-        )
-        for missing in declared
-        if missing not in graded
-    ]
-    if declared:
-        problems += [
-            GraderSpecError(
-                f'exercise "{extra}" is not an exercise of the lab (it has: {", ".join(declared)})',
-                fix="use the exercise numbers of the lab's notebook headings",
-                source=source,
-                path="exercises",
-            )
-            for extra in graded
-            if extra not in declared
-        ]
-    return problems
-
-
-def lint_command(graders_dir: Path | None = None, labs_dir: Path | None = None) -> tuple[int, str]:
-    """``kklab graders lint``: (0 when every grader is valid else 1, the report)."""
-    report = lint_graders(graders_dir, labs_dir)
-    if not report:
-        return 0, f"no grader files (NN-topic.yaml) in {graders_dir or GRADERS_DIR}"
-    lines = []
-    for path, problems in report.items():
-        if not problems:
-            lines.append(f"✓ {path.name}")
-            continue
-        lines.append(f"✗ {path.name}")
-        lines += [f"  {problem}" for problem in problems]
-    failed = sum(1 for problems in report.values() if problems)
-    lines.append(
-        f"{len(report)} grader(s) checked, {failed} with problems"
-        if failed
-        else f"{len(report)} grader(s) valid"
-    )
-    return (1 if failed else 0), "\n".join(lines)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import secrets
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Final
@@ -180,6 +181,9 @@ class CheckContext:
 
     probe: ProbePod | None = field(default=None, repr=False)
     """The throw-away pod used by ``reach`` checks."""
+
+    params: Mapping[str, Any] = field(default_factory=dict)
+    """The learner's variant: the lab's parameter values (e.g. ``params["port"]``)."""
 
     @property
     def transport(self) -> Transport:

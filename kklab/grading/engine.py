@@ -18,7 +18,7 @@ from __future__ import annotations
 import contextlib
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any, Final
 
@@ -164,7 +164,7 @@ def grade_with(
             for state in states:
                 state.error, state.done = problem, True
         else:
-            _poll(transport, namespace, states, poll_interval_s, sleep, keep_probe)
+            _poll(transport, namespace, states, poll_interval_s, sleep, keep_probe, lab.params)
     results = _results(transport, namespace, lab, states)
     return LabResult(
         lab.id,
@@ -185,6 +185,7 @@ def _poll(
     interval_s: float,
     sleep: Callable[[float], None],
     keep_probe: bool,
+    params: Mapping[str, Any],
 ) -> None:
     fetcher = Fetcher(transport)
     probe = ProbePod(transport, namespace, fetcher.request_timeout_s)
@@ -192,7 +193,7 @@ def _poll(
         while True:
             fetcher.new_round()
             for state in (s for s in states if not s.done):
-                _attempt(state, CheckContext(namespace, fetcher, state.deadline, probe))
+                _attempt(state, CheckContext(namespace, fetcher, state.deadline, probe, params))
                 if state.error.startswith("unreachable:"):  # no point asking again
                     for other in states:
                         if not other.done:

@@ -19,6 +19,7 @@ import importlib.util
 import json
 import re
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -90,18 +91,25 @@ def _line_of(node: yaml.Node | None, parts: PathParts) -> int | None:
     return None if node is None else node.start_mark.line + 1
 
 
-def load_lab(path: Path | str) -> Lab:
-    """Load and validate ``graders/NN-topic.yaml`` (and its ``.py``); raise the first problem."""
-    lab, problems = _load(Path(path))
+def load_lab(path: Path | str, values: Mapping[str, Any] | None = None) -> Lab:
+    """Load and validate ``graders/NN-topic.yaml`` (and its ``.py``); raise the first problem.
+
+    ``values`` fills in the grader's ``${{ name }}`` placeholders (the lab's
+    variant, see :mod:`kklab.labs.variants`); a grader that has placeholders
+    cannot be loaded without them.
+    """
+    lab, problems = _load(Path(path), values)
     if problems:
         raise problems[0]
     assert lab is not None  # no problems means a lab was built
     return lab
 
 
-def spec_problems(path: Path | str) -> list[GraderSpecError]:
+def spec_problems(
+    path: Path | str, values: Mapping[str, Any] | None = None
+) -> list[GraderSpecError]:
     """Every problem of one grader file (empty when valid); used by ``kklab graders lint``."""
-    return _load(Path(path))[1]
+    return _load(Path(path), values)[1]
 
 
 def grader_paths(graders_dir: Path | str) -> list[Path]:
@@ -109,12 +117,23 @@ def grader_paths(graders_dir: Path | str) -> list[Path]:
     return sorted(Path(graders_dir).glob("[0-9][0-9]-*.yaml"))
 
 
-def _load(path: Path) -> tuple[Lab | None, list[GraderSpecError]]:
+def _load(
+    path: Path, values: Mapping[str, Any] | None = None
+) -> tuple[Lab | None, list[GraderSpecError]]:
+    from kklab.labs.variants import VariantError, placeholders, substitute
+
     source = str(path)
     try:
         text = path.read_text(encoding="utf-8")
+        if values is None and placeholders(text):
+            problem = f"it uses the lab's parameters ({', '.join(placeholders(text))})"
+            fix = "load it with the lab's values (kklab.labs: session.grader())"
+            return None, [GraderSpecError(problem, fix=fix, source=source)]
+        text = substitute(text, values or {})
         node = yaml.compose(text, Loader=_Loader)
         document = yaml.load(text, Loader=_Loader)  # a SafeLoader subclass
+    except VariantError as error:
+        return None, [GraderSpecError(error.problem, fix=error.fix, source=source)]
     except OSError as error:
         fix = "create it or check the lab name"
         return None, [GraderSpecError(f"cannot read it ({error.strerror})", fix=fix, source=source)]
@@ -143,6 +162,7 @@ def _load(path: Path) -> tuple[Lab | None, list[GraderSpecError]]:
         problems += module_problems
     try:
         lab = parse_lab(document, source=source, functions=functions, node=node)
+        lab = replace(lab, params=dict(values or {}))
     except GraderSpecError as error:
         return None, [*problems, error]
     return (None if problems else lab), problems

@@ -279,6 +279,9 @@ class Lab:
     source: str = "<grader>"
     """Where it was loaded from (for messages)."""
 
+    params: Mapping[str, Any] = field(default_factory=dict)
+    """The lab variant's parameter values it was loaded with (``context.params``)."""
+
     def exercise(self, exercise_id: str) -> Exercise:
         """Find an exercise by id; a GraderSpecError lists the valid ids otherwise.
 

@@ -123,7 +123,7 @@ def build_notebook(model: LabModel, points: Mapping[str, int], seed: str | None 
     notebook = new_notebook(cells=cells)
     for number, built in enumerate(notebook.cells):
         built["id"] = f"cell-{number:03d}"
-        grading = built.metadata["nbgrader"] if "nbgrader" in built.metadata else {}
+        grading = built.metadata.get("nbgrader", {})
         if grading.get("grade_id") == "text":
             grading["grade_id"] = f"text-{number:03d}"
     notebook.metadata["kernelspec"] = dict(KERNELSPEC)
@@ -144,7 +144,9 @@ def _check_cells(exercise: str, points: int) -> list[Any]:
     test = new_code_cell(
         f'{BEGIN_TESTS}\nautograde("{exercise}")\n{END_TESTS}',
         metadata={
-            "nbgrader": _nbgrader(grade_id(exercise, "check"), grade=True, locked=True, points=points),
+            "nbgrader": _nbgrader(
+                grade_id(exercise, "check"), grade=True, locked=True, points=points
+            ),
             "kklab": _role(exercise, "check"),
         },
     )

@@ -4,7 +4,7 @@
   namespace set to it, the lab's node folders and starting manifests;
 * ``reset``: deletes the namespace and the lab's labelled cluster-scoped
   objects, and waits until they are gone;
-* ``solve``: applies the notebook's reference solutions, up to an exercise.
+* ``solve``: applies the lab's reference solutions, up to an exercise.
 
 Only objects kklab labelled as its own are ever deleted.
 
@@ -25,10 +25,10 @@ import yaml
 
 from kklab.cluster import kubeconfigs
 from kklab.errors import KklabError
-from kklab.labs import LAB_LABEL, MANAGED_BY, LabDefinition, lab_labels, lab_namespace
-from kklab.session import LabSession
+from kklab.labs.catalogue import LAB_LABEL, MANAGED_BY, lab_labels, lab_namespace
+from kklab.labs.session import LabSession
+from kklab.labs.variants import DEFAULT_SEED, record_seed
 from kklab.shell import say
-from kklab.solutions import exercises_in_order, solution_cells
 
 # Cluster-scoped kinds a lab may create; reset deletes the ones labelled for it.
 CLUSTER_SCOPED = (
@@ -131,10 +131,14 @@ def _own_namespace(core: Any, namespace: str, lab_id: str) -> None:
         )
 
 
-def start(lab_name: str) -> LabSession:
-    """Prepare the lab: namespace, context, node folders, starting manifests."""
+def start(lab_name: str, seed: str | None = None) -> LabSession:
+    """Prepare the lab: namespace, context, node folders, starting manifests.
+
+    ``seed`` chooses the learner's variant; it is remembered for the lab, so
+    ``kklab check`` and ``lab solve`` later use the same values.
+    """
     started = time.monotonic()
-    session = LabSession.open(lab_name)
+    session = LabSession.open(lab_name, seed)
     lab, namespace = session.lab, session.namespace
     from kubernetes import client
 
@@ -153,10 +157,16 @@ def start(lab_name: str) -> LabSession:
         )
     for folder in folders:
         folder.mkdir(parents=True, exist_ok=True)
-    for manifest in lab.setup.start_manifests:
-        for applied in session.apply(manifest.read_text()):
+    for _path, manifest in lab.start_manifests(session.seed):
+        for applied in session.apply(manifest):
             say(f"  {applied.describe()}")
-    say(f"✓ lab {lab.id} ready in namespace {namespace} ({time.monotonic() - started:.1f} s)")
+    if seed is not None:
+        record_seed(lab.id, session.seed)
+    variant = "" if session.seed == DEFAULT_SEED else f", variant {session.seed}"
+    say(
+        f"✓ lab {lab.id} ready in namespace {namespace}{variant} "
+        f"({time.monotonic() - started:.1f} s)"
+    )
     return session
 
 
@@ -230,26 +240,24 @@ def reset(lab_name: str) -> None:
     )
 
 
-def solve(lab_name: str, upto: str | None = None) -> list[str]:
+def solve(lab_name: str, upto: str | None = None, seed: str | None = None) -> list[str]:
     """Apply the reference solutions of the lab's exercises (up to ``upto``)."""
-    session = start(lab_name)
-    lab: LabDefinition = session.lab
-    chosen = exercises_up_to(exercises_in_order(lab.notebook), upto)
-    for cell in solution_cells(lab.notebook):
-        if cell.exercise in chosen:
-            output = session.run_solution(cell.source)
-            say(f"✓ exercise {cell.exercise} solved" + (f":\n{output}" if output else ""))
+    session = start(lab_name, seed)
+    model = session.model()
+    chosen = exercises_up_to(model.ids, upto)
+    for answer in model.answers(chosen[-1] if chosen else None):
+        output = session.run_solution(answer.source)
+        say(f"✓ exercise {answer.exercise} solved" + (f":\n{output}" if output else ""))
     return chosen
 
 
 def solution_objects(session: LabSession, exercise: str) -> list[tuple[str, str, str]]:
     """(apiVersion, kind, name) of each object the exercise's ``%%apply`` solution makes."""
     found = []
-    for cell in solution_cells(session.lab.notebook):
-        lines = cell.source.splitlines()
-        if cell.exercise != exercise or not lines or not lines[0].startswith("%%apply"):
+    for answer in session.model().exercise(exercise).answers:
+        if answer.magic != "%%apply":
             continue
-        for document in yaml.safe_load_all("\n".join(lines[1:])):
+        for document in yaml.safe_load_all(answer.body):
             if isinstance(document, dict) and document.get("kind"):
                 name = (document.get("metadata") or {}).get("name")
                 if name:

@@ -268,7 +268,9 @@ def parse_source(text: str, lab: str, origin: str = "<source>") -> LabModel:
             continue
         tags = list(metadata.get("tags") or [])
         if ANSWER_TAG not in tags:
-            cells.append(SourceCell("code", source, current["id"] if current else None, None, metadata))
+            cells.append(
+                SourceCell("code", source, current["id"] if current else None, None, metadata)
+            )
             continue
         if current is None:
             raise LabError(

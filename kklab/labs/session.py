@@ -21,13 +21,18 @@ import subprocess
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kklab.cluster import toolchain
 from kklab.cluster.adapting import AppliedObject, apply_manifest
 from kklab.connecting import Connection, connect
 from kklab.errors import KklabError
-from kklab.labs import LabDefinition, find_lab
+from kklab.labs.catalogue import LabDefinition, find_lab
+from kklab.labs.variants import seed_for
+
+if TYPE_CHECKING:
+    from kklab.grading.spec import Lab as GraderLab
+    from kklab.labs.model import LabModel
 
 NAMESPACE_FLAGS = ("-n", "--namespace", "-A", "--all-namespaces")
 INTERACTIVE_FLAGS = ("-i", "-it", "-ti", "--stdin", "--tty", "-t")
@@ -64,11 +69,29 @@ class LabSession:
 
     lab: LabDefinition
     connection: Connection
+    seed: str = "default"
+    """The variant this learner works on (see :mod:`kklab.labs.variants`)."""
 
     @classmethod
-    def open(cls, lab_name: str) -> LabSession:
+    def open(cls, lab_name: str, seed: str | None = None) -> LabSession:
+        """The lab on the cluster that is up, for ``seed`` (else the lab's recorded seed)."""
         lab = find_lab(lab_name)
-        return cls(lab, connect(lab.id))
+        return cls(lab, connect(lab.id), seed_for(lab.id, seed))
+
+    @property
+    def values(self) -> dict[str, Any]:
+        """This variant's parameter values."""
+        return self.lab.values(self.seed)
+
+    def model(self) -> LabModel:
+        """The lab's exercises and reference solutions, for this variant."""
+        return self.lab.model(self.seed)
+
+    def grader(self) -> GraderLab:
+        """The lab's grader, for this variant."""
+        from kklab.grading import load_lab
+
+        return load_lab(self.lab.grader, values=self.values)
 
     @property
     def namespace(self) -> str:

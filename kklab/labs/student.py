@@ -13,19 +13,26 @@ Example:
 
 from __future__ import annotations
 
+import copy
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import nbformat
+
+if TYPE_CHECKING:
+    from kklab.labs.catalogue import LabDefinition
 
 STUB = "# Write your answer here, then run this cell."
 
 
-def student_version(source: Path) -> Any:
-    """The notebook at ``source`` as a learner receives it."""
+def student_version(source: Path | Any) -> Any:
+    """The notebook at ``source`` (a path or a notebook) as a learner receives it."""
     from nbgrader.preprocessors import ClearHiddenTests, ClearOutput, ClearSolutions
 
-    notebook = nbformat.read(str(source), as_version=4)
+    if isinstance(source, Path):
+        notebook = nbformat.read(str(source), as_version=4)
+    else:
+        notebook = nbformat.from_dict(copy.deepcopy(dict(source)))
     resources: dict[str, Any] = {}
     for preprocessor in (
         ClearSolutions(code_stub={"python": STUB}, enforce_metadata=True),
@@ -36,14 +43,27 @@ def student_version(source: Path) -> Any:
     return notebook
 
 
-def write_workspace(labs: list[Path], workspace: Path) -> list[Path]:
-    """Write each lab's learner copy into ``workspace/NN-topic/``; keep existing work."""
+def write_workspace(
+    labs: list[LabDefinition], workspace: Path, seed: str | None = None
+) -> list[tuple[Path, str]]:
+    """Write each lab's learner copy into ``workspace/NN-topic/``; keep existing work.
+
+    Each copy is built for the learner's variant: ``seed``, else the seed the
+    lab already has here, else a new random one, which is then remembered so
+    ``kklab check`` grades the same variant. Returns (notebook, seed) pairs.
+    """
+    from kklab.labs.linting import built_notebook
+    from kklab.labs.variants import DEFAULT_SEED, new_seed, record_seed, recorded_seeds
+
     written = []
-    for source in labs:
-        target = workspace / source.parent.name / source.name
+    known = recorded_seeds()
+    for lab in labs:
+        target = workspace / lab.id / lab.notebook.name
         if target.exists():
             continue  # the learner's own answers are never overwritten
+        chosen = seed or known.get(lab.id) or (new_seed() if lab.setup.parameters else DEFAULT_SEED)
         target.parent.mkdir(parents=True, exist_ok=True)
-        nbformat.write(student_version(source), str(target))
-        written.append(target)
+        nbformat.write(student_version(built_notebook(lab, chosen)), str(target))
+        record_seed(lab.id, chosen)
+        written.append((target, chosen))
     return written

@@ -16,9 +16,10 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from kklab import lifecycle
 from kklab.errors import KklabError
-from kklab.grading import load_lab, render_text
+from kklab.grading import render_text
+from kklab.labs import lifecycle
+from kklab.labs.session import LabSession
 from kklab.notebook.current import (
     current_session,
     current_spec,
@@ -26,7 +27,6 @@ from kklab.notebook.current import (
     run_checks,
     set_current,
 )
-from kklab.session import LabSession
 
 
 def widgets_enabled() -> bool:
@@ -42,10 +42,10 @@ def widgets_enabled() -> bool:
     return shell is not None and getattr(shell, "kernel", None) is not None
 
 
-def open_lab(name: str) -> LabSession:
-    """Start (or rejoin) a lab and make it the notebook's current lab."""
-    session = lifecycle.start(name)
-    spec = load_lab(session.lab.grader)
+def open_lab(name: str, seed: str | None = None) -> LabSession:
+    """Start (or rejoin) a lab, for the variant ``seed``, as the notebook's current lab."""
+    session = lifecycle.start(name, seed)
+    spec = session.grader()
     set_current(session, spec)
     if widgets_enabled():
         from kklab.notebook.widgets import show_lab_header

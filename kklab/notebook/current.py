@@ -10,12 +10,12 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from kklab import progress
 from kklab.errors import KklabError
 from kklab.grading import grade
 from kklab.grading.results import LabResult
 from kklab.grading.spec import Lab
-from kklab.session import LabSession
+from kklab.labs import progress
+from kklab.labs.session import LabSession
 
 _current: dict[str, Any] = {}
 

@@ -19,13 +19,16 @@ def _explain(err: Exception) -> None:
 
 
 def lab_magic(line: str) -> None:
-    """``%lab 01-pods``: start (or rejoin) a lab and show its progress."""
-    name = line.strip()
-    if not name:
-        print("✗ name the lab, e.g. `%lab 01-pods`")
+    """``%lab 01-pods [--seed S]``: start (or rejoin) a lab, your variant, and show progress."""
+    words = line.split()
+    seed = None
+    if len(words) == 3 and words[1] == "--seed":
+        seed = words[2]
+    elif len(words) != 1:
+        print("✗ name the lab, e.g. `%lab 01-pods` (or `%lab 01-pods --seed S` for a variant)")
         return
     try:
-        open_lab(name)
+        open_lab(words[0], seed)
     except KklabError as err:
         _explain(err)
 

@@ -13,14 +13,13 @@ from typing import Any
 import ipywidgets as widgets
 from IPython.display import HTML, Markdown, display
 
-from kklab import lifecycle
 from kklab.errors import KklabError
 from kklab.grading import render_html
 from kklab.grading.results import LabResult
 from kklab.grading.spec import Lab
+from kklab.labs import lifecycle
+from kklab.labs.session import LabSession
 from kklab.notebook import current
-from kklab.session import LabSession
-from kklab.solutions import solution_cells
 
 _header: dict[str, Any] = {}
 
@@ -127,10 +126,10 @@ class CheckWidget:
 
     def _solution_text(self) -> str:
         try:
-            cells = solution_cells(self.session.lab.notebook)
+            answers = self.session.model().exercise(self.exercise).answers
         except KklabError:
             return ""
-        return "\n\n".join(c.source for c in cells if c.exercise == self.exercise)
+        return "\n\n".join(answer.source for answer in answers)
 
     def _on_solution(self, _button: Any) -> None:
         text = self._solution_text()

@@ -51,7 +51,18 @@ NOTEBOOK = f"{LAB}/{LAB}.ipynb"
 SERVER_START_S = 90
 """Longest wait for JupyterLab to answer on its port."""
 KERNEL_READY_S = 90
-"""Longest wait for the notebook to open and its kernel to be idle."""
+"""Longest wait for the notebook to open and its kernel to be connected and idle."""
+RUN_STARTS_S = 15
+"""Longest wait for a run keystroke to show ``[*]`` or a count (the kernel is idle by then)."""
+KERNEL_IDLE = re.compile(r"Python 3 \(ipykernel\) \| Idle")
+"""The status bar's kernel item once the session has a kernel and is connected to it.
+
+Not ``.jp-Notebook-ExecutionIndicator[data-status='idle']``: JupyterLab creates
+that indicator as "idle" before any kernel exists, and a Shift+Enter pressed
+before the notebook's session has its kernel is dropped silently (the prompt
+stays ``[ ]:``, the selection moves on; jupyterlab/jupyterlab#8490). On a cold
+machine the server takes long enough to create the session for the test to
+press in that window."""
 CELL_S = 120
 """Longest wait for one cell (``%lab`` starts the lab: namespace, starting pods)."""
 CHECK_S = 60
@@ -250,11 +261,47 @@ def _code_cell(page: Any, *texts: str) -> Any:
     return cells.first
 
 
+def _kernel_status(page: Any) -> str:
+    """The status bar's kernel item, e.g. ``Python 3 (ipykernel) | Idle``."""
+    items = page.locator("#jp-main-statusbar .jp-StatusBar-Item", has_text="|")
+    return " / ".join(items.all_inner_texts()) or "(no kernel item in the status bar)"
+
+
+def _wait_kernel_idle(page: Any) -> None:
+    """Until the notebook's session has its kernel, connected and idle."""
+    from playwright.sync_api import expect
+
+    item = page.locator("#jp-main-statusbar .jp-StatusBar-Item", has_text=KERNEL_IDLE)
+    try:
+        expect(item).to_have_count(1, timeout=KERNEL_READY_S * 1000)
+    except AssertionError as err:
+        raise AssertionError(
+            f"the notebook's kernel was not connected and idle within {KERNEL_READY_S} s "
+            f"(status bar: {_kernel_status(page)}); see the JupyterLab log"
+        ) from err
+
+
 def _run(page: Any, cell: Any) -> None:
-    """Put the cursor in the cell's editor and press Shift+Enter, as a learner does."""
+    """Put the cursor in the cell's editor and press Shift+Enter, as a learner does.
+
+    The run must start: the prompt shows ``[*]`` or a count. A keystroke that
+    JupyterLab dropped (the prompt stays ``[ ]``) fails here, saying so, rather
+    than as a cell that never finishes.
+    """
+    from playwright.sync_api import expect
+
     cell.scroll_into_view_if_needed()
     cell.locator(".jp-Cell-inputArea .cm-content").click()
     page.keyboard.press("Shift+Enter")
+    prompt = cell.locator(".jp-InputArea-prompt")
+    try:
+        expect(prompt).to_have_text(re.compile(r"\[(\*|\d+)\]"), timeout=RUN_STARTS_S * 1000)
+    except AssertionError as err:
+        raise AssertionError(
+            f"Shift+Enter reached the notebook but the cell did not start running within "
+            f"{RUN_STARTS_S} s (prompt {prompt.inner_text()!r}, kernel: {_kernel_status(page)}): "
+            "JupyterLab dropped the run request"
+        ) from err
 
 
 def _wait_done(cell: Any, timeout_s: float) -> None:
@@ -293,9 +340,7 @@ def test_check_button_shows_the_pass_result(
         expect(page.locator(".jp-Notebook .jp-CodeCell").first).to_be_visible(
             timeout=KERNEL_READY_S * 1000
         )
-        expect(page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']")).to_have_count(
-            1, timeout=KERNEL_READY_S * 1000
-        )
+        _wait_kernel_idle(page)
 
         # The set-up cell starts the lab and shows the progress header.
         setup = _code_cell(page, "%lab 01-pods")

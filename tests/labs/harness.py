@@ -15,8 +15,7 @@ from typing import Any
 
 from kklab.connecting import Connection
 from kklab.labs import LabDefinition, lab_labels
-from kklab.session import LabSession
-from kklab.solutions import solution_cells
+from kklab.labs.session import LabSession
 from tests.helpers import busybox_pod, wait_for
 
 
@@ -25,10 +24,12 @@ def scratch_session(
     lab: LabDefinition,
     prefix: str = "kklab-mut",
     start_manifests: list[str] | None = None,
+    seed: str = "default",
 ) -> LabSession:
     """A fresh namespace set up like the lab's, and a session working in it.
 
-    ``start_manifests`` names the files of ``start/`` to apply (default: all).
+    ``start_manifests`` names the files of ``start/`` to apply (default: all);
+    ``seed`` the variant (the lab's default values unless told).
     """
     from kubernetes import client
 
@@ -42,22 +43,22 @@ def scratch_session(
         "pods to be admitted",
         timeout_s=30,
     )
-    session = LabSession(lab, Connection(cluster.info, cluster.api_client, namespace))
+    session = LabSession(lab, Connection(cluster.info, cluster.api_client, namespace), seed)
     for folder in lab.setup.node_directories:
         # Empty: a file an earlier run left must not make a wrong answer pass.
         path = Path(lab.node_path(folder))
         shutil.rmtree(path, ignore_errors=True)
         path.mkdir(parents=True, exist_ok=True)
-    for manifest in lab.setup.start_manifests:
-        if start_manifests is None or manifest.name in start_manifests:
-            session.apply(manifest.read_text())
+    for path, manifest in lab.start_manifests(session.seed):
+        if start_manifests is None or path.name in start_manifests:
+            session.apply(manifest)
     return session
 
 
 def solve(session: LabSession, exercises: list[str]) -> None:
-    for cell in solution_cells(session.lab.notebook):
-        if cell.exercise in exercises:
-            session.run_solution(cell.source)
+    for answer in session.model().answers():
+        if answer.exercise in exercises:
+            session.run_solution(answer.source)
 
 
 def drop(session: LabSession) -> None:

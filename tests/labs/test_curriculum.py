@@ -23,7 +23,7 @@ def test_every_graded_concept_has_an_exercise_with_checks() -> None:
             if lab_id not in labs:
                 problems.append(f"{lab_id}: no such lab for {concept['concept']!r}")
                 continue
-            spec = load_lab(labs[lab_id].grader)
+            spec = load_lab(labs[lab_id].grader, values=labs[lab_id].values())
             checked = {e.id for e in spec.exercises if e.checks}
             missing = [e for e in concept.get("exercises") or [] if e not in checked]
             if not concept.get("exercises") or missing:

@@ -1,6 +1,8 @@
 """Known-wrong answers fail the intended check with the intended message.
 
-For each lab, ``mutations/NN-topic.yaml`` lists wrong answers per exercise.
+For each lab, ``mutations/NN-topic.yaml`` lists wrong answers per exercise
+(``fails``: the check, ``says``: words of its message) and alternative correct
+answers (``passes: true``: every check of the exercise passes).
 Each runs in a fresh namespace prepared like the lab's (start manifests,
 node folders, the reference solutions of ``solve_first``), then its cells run
 exactly as answer cells would, and the exercise is graded with hidden checks.
@@ -49,7 +51,7 @@ def _run(
     cluster: RunningCluster, lab_id: str, isolated: bool, mutation: dict[str, Any]
 ) -> tuple[str, str]:
     lab = find_lab(lab_id)
-    spec = load_lab(lab.grader)
+    spec = load_lab(lab.grader, values=lab.values())
     session = scratch_session(cluster, lab, start_manifests=mutation.get("start"))
     try:
         solve(session, list(mutation.get("solve_first") or []))
@@ -65,6 +67,8 @@ def _run(
             include_hidden=True,
             timeout_s=mutation.get("timeout_s", GRADE_TIMEOUT_S),
         )
+        if mutation.get("passes"):
+            return ("passed" if result.passed else "failed"), render_text(result, hint_level=0)
         target = [c for c in result.checks if c.check_id == mutation["fails"]]
         if not target:
             return "missing", f"exercise {mutation['exercise']} has no check {mutation['fails']}"
@@ -113,18 +117,26 @@ def outcome(cluster: RunningCluster, lab: str, mutation: dict[str, Any]) -> tupl
 def test_every_exercise_has_at_least_three_mutations() -> None:
     for path in sorted(CORPUS.glob("*.yaml")):
         data = yaml.safe_load(path.read_text())
-        spec = load_lab(find_lab(data["lab"]).grader)
+        spec = load_lab(find_lab(data["lab"]).grader, values=find_lab(data["lab"]).values())
         counts = {exercise.id: 0 for exercise in spec.exercises}
         for mutation in data["mutations"]:
-            counts[mutation["exercise"]] += 1
+            counts[mutation["exercise"]] += 0 if mutation.get("passes") else 1
         assert min(counts.values()) >= 3, f"{path.name}: {counts}"
 
 
-@pytest.mark.parametrize(
-    ("lab", "mutation"),
-    [(lab, m) for lab, _iso, m in MUTATIONS],
-    ids=[f"{lab}-{m['name']}" for lab, _iso, m in MUTATIONS],
-)
+WRONG = [(lab, m) for lab, _iso, m in MUTATIONS if not m.get("passes")]
+RIGHT = [(lab, m) for lab, _iso, m in MUTATIONS if m.get("passes")]
+
+
+@pytest.mark.parametrize(("lab", "mutation"), RIGHT, ids=[f"{lab}-{m['name']}" for lab, m in RIGHT])
+def test_alternative_answer_passes(
+    cluster: RunningCluster, lab: str, mutation: dict[str, Any]
+) -> None:
+    status, text = outcome(cluster, lab, mutation)
+    assert status == "passed", text
+
+
+@pytest.mark.parametrize(("lab", "mutation"), WRONG, ids=[f"{lab}-{m['name']}" for lab, m in WRONG])
 def test_wrong_answer_fails_with_its_message(
     cluster: RunningCluster, lab: str, mutation: dict[str, Any]
 ) -> None:

@@ -4,45 +4,33 @@
   autograder cell returns the exercise's full points, no cell errors.
 * The learner's copy (solutions and hidden tests removed as nbgrader does):
   no cell raises, and every check of every exercise fails.
-* The notebook is what its script in tools/labs/ writes.
+* The committed notebook is what its source and grader build.
 """
 
 from __future__ import annotations
 
-import importlib.util
 import os
-import re
 from typing import Any
 
 import nbformat
 import pytest
 
-from kklab import lifecycle
 from kklab.grading import load_lab
-from kklab.labs import REPOSITORY, all_labs
-from kklab.student import student_version
+from kklab.labs import all_labs, lifecycle
+from kklab.labs.building import notebook_text
+from kklab.labs.linting import built_notebook
+from kklab.labs.model import cell_role
+from kklab.labs.student import student_version
 from tests.conftest import RunningCluster
 
 LABS = all_labs()
 IDS = [lab.id for lab in LABS]
 
 
-def _script(lab_id: str) -> Any:
-    path = REPOSITORY / "tools" / "labs" / f"{lab_id.replace('-', '_')}.py"
-    spec = importlib.util.spec_from_file_location(f"lab_script_{path.stem}", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.mark.parametrize("lab", LABS, ids=IDS)
-def test_notebook_is_what_its_script_writes(lab: Any) -> None:
-    from tools.notebook_cells import notebook
-
-    written = nbformat.writes(notebook(_script(lab.id).CELLS))
-    committed = nbformat.writes(nbformat.read(str(lab.notebook), as_version=4))
-    assert written == committed, f"run tools/labs/{lab.id.replace('-', '_')}.py"
+def test_notebook_is_what_its_source_builds(lab: Any) -> None:
+    committed = lab.notebook.read_text(encoding="utf-8")
+    assert notebook_text(built_notebook(lab)) == committed, f"run `kklab lab build {lab.id}`"
 
 
 def _execute(notebook: Any, lab: Any, monkeypatch: pytest.MonkeyPatch, **env: str) -> Any:
@@ -92,18 +80,17 @@ def test_source_notebook_passes_every_check(
     lifecycle.reset(lab.id)
     notebook = _execute(nbformat.read(str(lab.notebook), as_version=4), lab, monkeypatch)
     assert _errors(notebook) == []
-    spec = load_lab(lab.grader)
+    spec = load_lab(lab.grader, values=lab.values())
     points = {e.id: sum(c.points for c in e.checks) for e in spec.exercises}
     for cell in notebook.cells:
-        grade_id = _grade_id(cell)
-        exercise = re.match(r"ex(\d+)-(button|check)$", grade_id)
-        if not exercise:
+        role = cell_role(cell)
+        if role is None or role.role == "answer":
             continue
         text = _text(cell)
-        if exercise.group(2) == "button":
+        if role.role == "button":
             assert "✗" not in text and "✓" in text, text
         else:
-            assert text.strip().endswith(f"{float(points[exercise.group(1)])}"), text
+            assert text.strip().endswith(f"{float(points[role.exercise])}"), text
 
 
 @pytest.mark.cluster
@@ -114,19 +101,19 @@ def test_learner_copy_runs_cleanly_and_fails_every_check(
     lifecycle.reset(lab.id)
     notebook = _execute(student_version(lab.notebook), lab, monkeypatch, KKLAB_CHECK_TIMEOUT_S="0")
     assert _errors(notebook) == []
-    spec = load_lab(lab.grader)
+    spec = load_lab(lab.grader, values=lab.values())
     visible = {e.id: [c.id for c in e.checks if not c.hidden] for e in spec.exercises}
     seen = set()
     for cell in notebook.cells:
-        found = re.match(r"ex(\d+)-button$", _grade_id(cell))
-        if not found:
+        role = cell_role(cell)
+        if role is None or role.role != "button":
             continue
         text = _text(cell)
-        seen.add(found.group(1))
+        seen.add(role.exercise)
         assert "✓" not in text, text
-        for check_id in visible[found.group(1)]:
+        for check_id in visible[role.exercise]:
             assert f"✗ {lab.id} › {check_id}" in text, text
     assert seen == set(visible)
-    answers = [c for c in notebook.cells if re.match(r"ex\d+-answer", _grade_id(c))]
+    answers = [c for c in notebook.cells if (cell_role(c) or ("", ""))[1] == "answer"]
     assert all("raise NotImplementedError" not in c.source for c in answers)
     assert not os.environ.get("NBGRADER_EXECUTION")

@@ -13,10 +13,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from kklab import lifecycle
-from kklab.grading import grade, load_lab
-from kklab.session import LabSession
-from kklab.solutions import solution_cells
+from kklab.grading import grade
+from kklab.labs import lifecycle
+from kklab.labs.session import LabSession
 from tests.conftest import RunningCluster
 from tests.helpers import wait_for
 
@@ -37,7 +36,7 @@ def _volume_manifest(python_cell: str, node: str) -> str:
 
 
 def test_claim_ref_left_in_place_is_named_as_the_reason(session: LabSession) -> None:
-    cells = [c.source for c in solution_cells(session.lab.notebook) if c.exercise == "8"]
+    cells = [answer.source for answer in session.model().exercise("8").answers]
     python_cell, archive, _steps, archive_again = cells
     node = session.kubectl(
         ["get", "nodes", "-o", "jsonpath={.items[0].metadata.labels.kubernetes\\.io/hostname}"]
@@ -53,9 +52,7 @@ def test_claim_ref_left_in_place_is_named_as_the_reason(session: LabSession) -> 
         "volume lab07-local-2 to be Released",
     )
     session.apply(archive_again.removeprefix("%%apply\n"))
-    result = grade(
-        session.api_client, session.namespace, load_lab(session.lab.grader), "8", timeout_s=0
-    )
+    result = grade(session.api_client, session.namespace, session.grader(), "8", timeout_s=0)
     checks = {check.check_id: check for check in result.exercises[0].checks}
     assert checks["archive-was-released"].status == "passed"
     bound = checks["archive-again-is-bound-to-the-retained-volume"]

@@ -17,10 +17,11 @@ from typing import Any
 import nbformat
 import pytest
 import yaml
-from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+from nbformat.v4 import new_markdown_cell, new_notebook
 
 from kklab.cli import build_parser
-from tools.notebook_cells import answer, autograde, check, md
+from kklab.labs.building import build_notebook
+from kklab.labs.model import parse_source
 from tools.site import hooks
 from tools.site.cli_reference import cli_markdown
 from tools.site.concepts import concepts_markdown, exercise_anchor, lab_page
@@ -65,32 +66,42 @@ def test_lab_page_is_the_learners_view_with_every_solution_folded(lab: str) -> N
     nbformat.validate(page)
 
 
+def _small(*cells: str) -> Any:
+    """A built notebook of a small MyST source (title, then ``cells``)."""
+    text = "\n\n".join(["# Demo", "+++", *cells])
+    model = parse_source(text, "99-demo")
+    return build_notebook(model, {e.id: 2 for e in model.exercises})
+
+
+def _code(source: str, answer: bool = False) -> str:
+    tags = ":tags: [answer]\n\n" if answer else ""
+    return f"```{{code-cell}}\n{tags}{source}\n```"
+
+
 def test_learner_page_on_a_small_notebook() -> None:
-    notebook = new_notebook(
-        cells=[
-            md("## Exercise 1: Make a pod"),
-            answer("1", "apiVersion: v1\nkind: Pod", magic="%%apply"),
-            answer("1-2", "%kubectl get pods"),
-            check("1"),
-            autograde("1", 2),
-            new_code_cell("print(1)\n### BEGIN HIDDEN TESTS\nsecret()\n### END HIDDEN TESTS\n"),
-            new_markdown_cell("The end."),
-        ]
+    notebook = _small(
+        "## Exercise 1: Make a pod",
+        _code("%%apply\napiVersion: v1\nkind: Pod", answer=True),
+        _code("%kubectl get pods", answer=True),
+        _code("print(1)\n### BEGIN HIDDEN TESTS\nsecret()\n### END HIDDEN TESTS"),
+        "The end.",
     )
     page = learner_page(notebook, "99-demo")
     sources = [str(cell.source) for cell in page.cells]
-    assert len(sources) == 6  # the autograder cell is gone
-    assert "```yaml\napiVersion: v1\nkind: Pod\n```" in sources[1]
-    assert "`%%apply`" in sources[1]
-    assert "```text\n%kubectl get pods\n```" in sources[2]
-    assert "kklab check 99-demo 1" in sources[3] and page.cells[3].cell_type == "markdown"
-    assert sources[4] == "print(1)\n"
-    assert notebook.cells[4].source.startswith("### BEGIN HIDDEN TESTS")  # input unchanged
+    # title, set-up, heading, 2 solutions, Check note, the demo, the end; no autograder cell
+    assert len(sources) == 8, sources
+    assert not any("autograde(" in source for source in sources)
+    assert "```yaml\napiVersion: v1\nkind: Pod\n```" in sources[3]
+    assert "`%%apply`" in sources[3]
+    assert "```text\n%kubectl get pods\n```" in sources[4]
+    assert "kklab check 99-demo 1" in sources[5] and page.cells[5].cell_type == "markdown"
+    assert sources[6] == "print(1)\n"
+    assert notebook.cells[7].source.startswith("print(1)\n### BEGIN HIDDEN TESTS")  # unchanged
 
 
 def test_a_solution_holding_backticks_keeps_its_fence() -> None:
-    notebook = new_notebook(cells=[answer("1", 'print("```")')])
-    (cell,) = learner_page(notebook, "99-demo").cells
+    notebook = _small("## Exercise 1: Print", _code('print("```")', answer=True))
+    cell = learner_page(notebook, "99-demo").cells[3]
     assert '````python\nprint("```")\n````' in str(cell.source)
 
 

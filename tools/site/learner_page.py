@@ -27,6 +27,8 @@ from typing import Any
 
 import nbformat
 
+from kklab.labs.model import cell_role
+
 SOLUTION_CLASS = "kklab-solution"
 """CSS class of every folded solution (the browser test looks for it)."""
 
@@ -35,7 +37,6 @@ CHECK_CLASS = "kklab-check"
 
 _HIDDEN_TESTS = re.compile(r"### BEGIN HIDDEN TESTS.*?### END HIDDEN TESTS\n?", re.DOTALL)
 _SOLUTION_MARKERS = re.compile(r"^[ \t]*### (BEGIN|END) SOLUTION[ \t]*\n?", re.MULTILINE)
-_BUTTON = re.compile(r'^check\("(?P<exercise>[^"]+)"\)\s*$')
 
 
 def _grading(cell: Any) -> dict[str, Any]:
@@ -123,9 +124,9 @@ def learner_page(notebook: Any, lab: str) -> Any:
             folded["id"] = cell.get("id", folded["id"])
             cells.append(folded)
             continue
-        button = _BUTTON.match(source.strip()) if cell.cell_type == "code" else None
-        if button is not None:
-            note = nbformat.v4.new_markdown_cell(check_markdown(button["exercise"], lab))
+        role = cell_role(cell) if cell.cell_type == "code" else None
+        if role is not None and role.role == "button":
+            note = nbformat.v4.new_markdown_cell(check_markdown(role.exercise, lab))
             note["id"] = cell.get("id", note["id"])
             cells.append(note)
             continue

@@ -1,4 +1,4 @@
-"""The command functions the CLI wires: check, lint, and the lab's exercises."""
+"""The command functions the CLI wires: check (lint is tests/unit/test_labs.py's)."""
 
 from __future__ import annotations
 
@@ -10,12 +10,7 @@ import pytest
 
 from kklab.errors import ClusterError
 from kklab.grading import GraderSpecError
-from kklab.grading.commands import (
-    check_command,
-    find_grader,
-    lab_exercise_ids,
-    lint_command,
-)
+from kklab.grading.commands import check_command, find_grader
 
 GRADER = """
 lab: 07-storage
@@ -54,26 +49,6 @@ def test_find_grader_by_id_or_number(tree: Path) -> None:
     assert find_grader("7", graders) == find_grader("07", graders)
     with pytest.raises(GraderSpecError, match="use one of: 07-storage"):
         find_grader("05-services", graders)
-
-
-def test_lint_passes_when_grader_and_lab_agree(tree: Path) -> None:
-    code, text = lint_command(tree / "graders", tree / "labs")
-    assert (code, text) == (0, "✓ 07-storage.yaml\n1 grader(s) valid")
-
-
-def test_lint_finds_exercises_without_checks(tree: Path) -> None:
-    notebook = _notebook("## Exercise 1: Claim", "## Exercise 2 - Mount it")
-    (tree / "labs" / "07-storage" / "07-storage.ipynb").write_text(notebook)
-    assert lab_exercise_ids(tree / "labs" / "07-storage") == ["1", "2"]
-    code, text = lint_command(tree / "graders", tree / "labs")
-    assert code == 1
-    assert "exercise 2 of the lab has no checks in the grader" in text
-    assert text.splitlines()[-1] == "1 grader(s) checked, 1 with problems"
-
-
-def test_lint_needs_the_lab_folder(tree: Path) -> None:
-    code, text = lint_command(tree / "graders", tree / "elsewhere")
-    assert code == 1 and "there is no lab folder" in text
 
 
 def test_check_without_a_cluster_is_an_error_result(
