@@ -23,8 +23,6 @@ the points for what it had done.
 
 Example:
     >>> from nbformat.v4 import new_code_cell
-    >>> lab_of_notebook([new_code_cell("%load_ext kklab.notebook\\n%lab 01-pods")])
-    '01-pods'
     >>> cell = new_code_cell("", metadata={"nbgrader": {"grade": True, "grade_id": "ex3-check",
     ...     "points": 4, "solution": False}})
     >>> graded_exercise(cell)
@@ -36,10 +34,8 @@ Example:
 from __future__ import annotations
 
 import os
-import re
 import tempfile
 import time
-from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -49,9 +45,7 @@ from nbformat.v4 import new_output
 from nbgrader.preprocessors import Execute
 from traitlets import Bool
 
-from kklab.labs.model import cell_role, cell_source
-
-_LAB_MAGIC = re.compile(r"^%lab\s+(?P<lab>\S+)(?:\s+--seed\s+\S+)?\s*$", re.MULTILINE)
+from kklab.labs.model import cell_role, cell_source, lab_of_notebook
 
 # Variables the kernel must not inherit: they would lead kklab or kubectl in
 # the kernel to the teacher's cluster credentials.
@@ -67,16 +61,6 @@ INTERRUPTED = (
     "This cell ran longer than {seconds} s and was interrupted; the notebook went on "
     "with the next cell."
 )
-
-
-def lab_of_notebook(cells: Iterable[Any]) -> str | None:
-    """The lab a notebook opens with ``%lab NN-topic``, or None for other notebooks."""
-    for cell in cells:
-        if cell.get("cell_type") == "code":
-            match = _LAB_MAGIC.search(cell_source(cell))
-            if match:
-                return match.group("lab")
-    return None
 
 
 def graded_exercise(cell: Any) -> str | None:
@@ -165,7 +149,8 @@ class KklabExecute(Execute):  # type: ignore[misc]
     _own_cells_ran: bool = False
 
     def preprocess(self, nb: NotebookNode, resources: Any = None, km: Any = None) -> Any:
-        lab_id = lab_of_notebook(nb.cells)
+        opened = lab_of_notebook(nb.cells)
+        lab_id = opened[0] if opened else None
         if lab_id is None:  # not a kklab notebook: nbgrader's own behaviour
             return super().preprocess(nb, resources, km)
         from kklab.classroom import sandbox

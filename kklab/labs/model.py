@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -63,6 +63,8 @@ HEADING = re.compile(r"^##\s+Exercise\s+(?P<id>[^\s:]+)\s*:\s*(?P<title>\S.*?)\s
 """``## Exercise 3: Mount the claim``: an exercise's heading in the source."""
 LOOKS_LIKE_HEADING = re.compile(r"^#{1,6}\s*Exercise\b", re.IGNORECASE)
 """Any heading that starts with "Exercise": lint rejects the ones HEADING does not read."""
+SETUP_LINE = re.compile(r"^%lab\s+(?P<lab>\S+)(?:\s+--seed\s+(?P<seed>\S+))?\s*$", re.MULTILINE)
+"""The set-up cell's line: ``%lab NN-topic`` or ``%lab NN-topic --seed S``."""
 _GRADE_ID = re.compile(r"^ex(?P<exercise>.+?)-(?P<role>answer|button|check)(?:-[0-9]+)?$")
 
 
@@ -99,6 +101,23 @@ def cell_role(cell: Mapping[str, Any]) -> CellRole | None:
         return CellRole(str(ours["exercise"]), str(ours["role"]))
     nbgrader = metadata.get("nbgrader") or {}
     return role_of_grade_id(str(nbgrader.get("grade_id", "")))
+
+
+def lab_of_notebook(cells: Iterable[Mapping[str, Any]]) -> tuple[str, str | None] | None:
+    """The lab (and variant seed) a notebook's set-up cell opens, or None for other notebooks.
+
+    Example:
+        >>> lab_of_notebook([{"cell_type": "code", "source": "%lab 01-pods --seed ada"}])
+        ('01-pods', 'ada')
+        >>> lab_of_notebook([{"cell_type": "code", "source": "print(1)"}]) is None
+        True
+    """
+    for cell in cells:
+        if cell.get("cell_type") == "code":
+            found = SETUP_LINE.search(cell_source(cell))
+            if found:
+                return found.group("lab"), found.group("seed")
+    return None
 
 
 def cell_source(cell: Mapping[str, Any]) -> str:

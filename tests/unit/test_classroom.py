@@ -17,11 +17,11 @@ from kklab.classroom.execute import (
     answer_given,
     graded_exercise,
     kernel_environment,
-    lab_of_notebook,
     scaled_points,
     stock_cells,
 )
 from kklab.errors import KklabError
+from kklab.labs.model import lab_of_notebook
 
 _DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 
@@ -86,7 +86,7 @@ def test_lab_and_exercise_come_from_the_notebook() -> None:
         new_markdown_cell("%lab 07-storage"),
         new_code_cell("%load_ext kklab.notebook\n%lab 01-pods"),
     ]
-    assert lab_of_notebook(cells) == "01-pods"
+    assert lab_of_notebook(cells) == ("01-pods", None)
     assert lab_of_notebook([new_code_cell("print(1)")]) is None
 
     def cell(grade_id: str, **flags: bool) -> object:
