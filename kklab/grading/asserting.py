@@ -35,9 +35,10 @@ def _unevaluated(compared: list[tuple[dict[str, Any], list[Mismatch]]]) -> None:
     """Raise :class:`ExpressionError` for the first expression that could not be evaluated."""
     for obj, mismatches in compared:
         for problem in unevaluated(mismatches):
-            where = f" (at {problem.path})" if problem.path != problem.expected else ""
+            named = str(problem.expected)
+            where = problem.path if problem.path.endswith(named) else f"{named} at {problem.path}"
             raise ExpressionError(
-                f"the expression {problem.expected}{where} could not be evaluated on "
+                f"the expression {where or named} could not be evaluated on "
                 f"{describe_object(obj)}: {problem.found}",
                 fix="fix the grader: `kklab graders lint` checks function names; guard "
                 "fields that may be missing, e.g. `(length(spec.volumes || `[]`))`",
