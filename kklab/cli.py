@@ -101,29 +101,11 @@ def cmd_toolchain_status(_args: argparse.Namespace) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    from kklab.grading import render_json, render_text
-    from kklab.grading.commands import exit_code, grade_lab
-    from kklab.labs import progress
-    from kklab.labs.session import LabSession
+    from kklab.grading.commands import check_command
 
-    session = LabSession.open(args.lab)
-    lab, connection = session.lab, session.connection
-    result = grade_lab(
-        session.grader(),
-        args.exercise,
-        api_client=connection.api_client,
-        namespace=connection.namespace,
-    )
-    for exercise in result.exercises:
-        progress.record(
-            lab.id,
-            exercise.exercise,
-            earned=exercise.points_earned,
-            possible=exercise.points_possible,
-        )
-    print(render_json(result) if args.json else render_text(result))
-
-    return exit_code(result)
+    code, text = check_command(args.lab, args.exercise, as_json=args.json)
+    print(text)
+    return code
 
 
 def cmd_graders_lint(_args: argparse.Namespace) -> int:
@@ -301,7 +283,15 @@ def build_parser() -> argparse.ArgumentParser:
         "doctor", help="check this machine for the labs; each problem says how to fix it"
     ).set_defaults(func=cmd_doctor)
 
-    check = commands.add_parser("check", help="grade a lab, or one exercise, on the cluster")
+    check = commands.add_parser(
+        "check",
+        help="grade a lab, or one exercise, on the cluster",
+        description="Grade a lab, or one exercise, on the cluster that is up, and record "
+        "the points in your progress.",
+        epilog="exit status: 0 every check passed; 1 a check failed; 2 a check could not be "
+        "carried out (no cluster, API unreachable) or the lab, the exercise or its grader is "
+        "wrong. With --json the output is always one JSON document, errors included.",
+    )
     check.add_argument("lab", help="the lab, e.g. 01-pods (or 01)")
     check.add_argument("exercise", nargs="?", help="one exercise number (default: all)")
     check.add_argument("--json", action="store_true", help="print the result as JSON")

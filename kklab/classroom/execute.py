@@ -260,17 +260,18 @@ class KklabExecute(Execute):  # type: ignore[misc]
         since the last test cell (the lab's demo cells, run as given, do not
         count), nothing of theirs can be settling: the checks look once.
         """
-        from kklab.grading import grade, render_text
+        from kklab.grading import grade_lab, render_text
 
         assert self._grading is not None
         api_client, namespace, spec = self._grading
-        result = grade(
-            api_client,
-            namespace,
+        result = grade_lab(  # the one check path; a submission is no learner's progress
             spec,
             exercise,
+            api_client=api_client,
+            namespace=namespace,
             include_hidden=True,
             timeout_s=None if wait else 0,
+            record_progress=False,
         )
         cell_points = float(cell.metadata["nbgrader"].get("points", 0))
         points = scaled_points(result.points_earned, result.points_possible, cell_points)

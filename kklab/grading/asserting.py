@@ -12,9 +12,9 @@ from typing import Any
 
 from kklab.grading.context import CheckContext
 from kklab.grading.fetching import describe_object
-from kklab.grading.matching import Mismatch, match
+from kklab.grading.matching import Mismatch, match, unevaluated
 from kklab.grading.redacting import is_secret, redact_mismatches
-from kklab.grading.results import Outcome
+from kklab.grading.results import CheckError, Outcome
 from kklab.grading.spec import ObjectBody, with_namespace
 
 
@@ -25,6 +25,24 @@ def _expected(body: ObjectBody, namespace: str) -> Mapping[str, Any]:
         resolved = {**metadata, "namespace": with_namespace(metadata["namespace"], namespace)}
         return {**body.partial, "metadata": resolved}
     return body.partial
+
+
+class ExpressionError(CheckError):
+    """An expression key could not be evaluated on an object: the check cannot tell."""
+
+
+def _unevaluated(compared: list[tuple[dict[str, Any], list[Mismatch]]]) -> None:
+    """Raise :class:`ExpressionError` for the first expression that could not be evaluated."""
+    for obj, mismatches in compared:
+        for problem in unevaluated(mismatches):
+            named = str(problem.expected)
+            where = problem.path if problem.path.endswith(named) else f"{named} at {problem.path}"
+            raise ExpressionError(
+                f"the expression {where or named} could not be evaluated on "
+                f"{describe_object(obj)}: {problem.found}",
+                fix="fix the grader: `kklab graders lint` checks function names; guard "
+                "fields that may be missing, e.g. `(length(spec.volumes || `[]`))`",
+            )
 
 
 def _wanted(body: ObjectBody, namespace: str) -> str:
@@ -61,6 +79,7 @@ def run_assert(context: CheckContext, body: ObjectBody) -> Outcome:
     for obj, mismatches in compared:
         if not mismatches:
             return Outcome(passed=True, subject=describe_object(obj), subject_object=obj)
+    _unevaluated(compared)
     closest, mismatches = min(compared, key=lambda pair: len(pair[1]))
     message = ""
     if len(compared) > 1:
@@ -78,8 +97,9 @@ def run_error(context: CheckContext, body: ObjectBody) -> Outcome:
     """Pass when no object matches the partial object (e.g. no pod runs as root)."""
     objects, namespace = _candidates(context, body)
     expected = _expected(body, context.namespace)
-    for obj in objects:
-        if not _compare(body, expected, obj):
+    compared = [(obj, _compare(body, expected, obj)) for obj in objects]
+    for obj, mismatches in compared:
+        if not mismatches:
             forbidden = Mismatch("", f"no {body.kind} like this", None, "exists")
             return Outcome(
                 passed=False,
@@ -88,6 +108,7 @@ def run_error(context: CheckContext, body: ObjectBody) -> Outcome:
                 message="It has every field this check forbids.",
                 subject_object=obj,
             )
+    _unevaluated(compared)
     return Outcome(passed=True, subject=_subject(body, namespace))
 
 

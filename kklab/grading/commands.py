@@ -1,13 +1,15 @@
-"""What ``kklab check``, ``kklab graders lint`` and ``kklab.grade()`` call.
+"""The one check path: ``kklab check``, the notebook's Check button and the classroom.
 
-Each command function returns ``(exit code, text to print)`` and never raises
-for a learner-facing problem: a missing cluster or an unreachable API server
-becomes ``error`` results, an unknown lab a one-line message.
-
-- :func:`check_command`: grade a lab (or one exercise); exit 0 only when every
-  check passed, 1 when one failed, 2 when one could not be checked.
-- :func:`grade_lab`: the Python surface (``kklab.grade(lab, exercise=None)``),
-  a :class:`LabResult` that a notebook displays as HTML.
+- :func:`grade_lab` is the façade every caller goes through: the lab's grader
+  for the learner's variant (as ``LabSession.open(lab).grader()``), the cluster
+  that is up (or the one the caller brings), every check polled, and the
+  learner's progress recorded. A missing cluster or an unreachable API server
+  becomes ``error`` results; an unknown lab or exercise, or an invalid grader,
+  raises a :class:`~kklab.errors.KklabError` before anything is graded.
+- :func:`check_command` is ``kklab check LAB [EXERCISE] [--json]``: ``(exit code,
+  text to print)``, never raising. Exit 0 when every check passed, 1 when one
+  failed, 2 when one could not be checked or the lab, the exercise or the grader
+  is wrong. With ``--json`` the text is always one JSON document, errors included.
 
 A lab ``NN-topic`` is graded in the namespace ``lab-NN-topic``
 (:func:`lab_namespace`); its grader is ``graders/NN-topic.yaml``.
@@ -19,18 +21,19 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Final
 
 from kklab.errors import ClusterError, KklabError
-from kklab.grading.engine import grade, grade_with
+from kklab.grading.engine import grade_with
 from kklab.grading.loading import grader_paths, load_lab
 from kklab.grading.rendering import render_json, render_text
 from kklab.grading.results import LabResult
 from kklab.grading.spec import GraderSpecError, Lab
-from kklab.grading.transport import ExecOutput
+from kklab.grading.transport import ApiClientTransport, ExecOutput, Transport
 from kklab.labs import lab_namespace as lab_namespace
 
 ROOT: Final = Path(__file__).resolve().parent.parent.parent
@@ -103,41 +106,58 @@ def grade_lab(
     graders_dir: Path | None = None,
     include_hidden: bool = False,
     timeout_s: float | None = None,
+    record_progress: bool = True,
 ) -> LabResult:
-    """Grade a lab (id, number or loaded :class:`Lab`) or one of its exercises.
+    """Grade a lab (id, number or loaded :class:`Lab`) or one of its exercises: the façade.
 
-    ``api_client`` defaults to the cluster that is up (``kklab.connect``),
-    ``namespace`` to the lab's. Cluster problems become ``error`` results; an unknown
-    lab or exercise, or an invalid grader, raises :class:`GraderSpecError`.
+    ``api_client`` defaults to the cluster that is up (``kklab.connect``, what
+    ``LabSession.open`` uses), ``namespace`` to the lab's. Cluster problems become
+    ``error`` results; an unknown lab or exercise, or an invalid grader, raises
+    :class:`GraderSpecError` (or ``LabError``) before any cluster work.
+    ``record_progress`` keeps each fully checked exercise's points in the
+    learner's progress (not with ``include_hidden``: hidden checks change the
+    total; not for an exercise that could not be checked).
     """
     loaded = lab if isinstance(lab, Lab) else _load_grader(lab, graders_dir)
+    if exercise is not None:
+        loaded.exercise(exercise)  # an unknown exercise is a problem before any cluster work
     where = namespace or lab_namespace(loaded.id)
-    if api_client is None:
+    transport: Transport
+    if api_client is not None:
+        transport = ApiClientTransport(api_client)
+    else:
         from kklab.connecting import connect
 
         try:
             connection = connect(loaded.id)  # local, kind, existing or a classroom sandbox
-            api_client, where = connection.api_client, namespace or connection.namespace
+            transport = ApiClientTransport(connection.api_client)
+            where = namespace or connection.namespace
         except ClusterError as error:
-            return grade_with(
-                _NoCluster(error),
-                where,
-                loaded,
-                exercise,
-                include_hidden=include_hidden,
-                timeout_s=timeout_s,
-            )
+            transport = _NoCluster(error)
         except Exception as error:  # a broken kubeconfig: still a result, not a traceback
             broken = ClusterError(f"cannot reach the cluster ({error})", fix="run `kklab status`")
-            return grade_with(_NoCluster(broken), where, loaded, exercise)
-    return grade(
-        api_client,
-        where,
-        loaded,
-        exercise,
-        include_hidden=include_hidden,
-        timeout_s=timeout_s,
+            transport = _NoCluster(broken)
+    result = grade_with(
+        transport, where, loaded, exercise, include_hidden=include_hidden, timeout_s=timeout_s
     )
+    if record_progress and not include_hidden:
+        _record(result)
+    return result
+
+
+def _record(result: LabResult) -> None:
+    """Keep each exercise's points, unless one of its checks could not be carried out."""
+    from kklab.labs import progress
+
+    for exercise in result.exercises:
+        if exercise.checks and all(check.status != "error" for check in exercise.checks):
+            with contextlib.suppress(OSError):  # progress is a convenience, never a failure
+                progress.record(
+                    result.lab,
+                    exercise.exercise,
+                    earned=exercise.points_earned,
+                    possible=exercise.points_possible,
+                )
 
 
 def exit_code(result: LabResult) -> int:
@@ -152,6 +172,26 @@ def exit_code(result: LabResult) -> int:
     return 2 if result.count("error") else 1
 
 
+def problem_json(lab: str, exercise: str | None, problem: str, fix: str | None) -> str:
+    """The JSON ``kklab check --json`` prints when it cannot check at all.
+
+    Example:
+        >>> print(problem_json("99", None, "there is no lab '99'", "choose one of: 01-pods"))
+        {"lab": "99", "exercise": null, "passed": false, "error": "there is no lab '99': choose \
+one of: 01-pods", "problem": "there is no lab '99'", "fix": "choose one of: 01-pods"}
+    """
+    message = f"{problem}: {fix}" if fix else problem
+    document = {
+        "lab": lab,
+        "exercise": exercise,
+        "passed": False,
+        "error": message,
+        "problem": problem,
+        "fix": fix,
+    }
+    return json.dumps(document, ensure_ascii=False)
+
+
 def check_command(
     lab: str,
     exercise: str | None = None,
@@ -162,6 +202,7 @@ def check_command(
     graders_dir: Path | None = None,
     include_hidden: bool = False,
     hint_level: int = 1,
+    record_progress: bool = True,
 ) -> tuple[int, str]:
     """``kklab check LAB [EXERCISE] [--json]``: (exit code, text or JSON to print)."""
     try:
@@ -172,10 +213,17 @@ def check_command(
             namespace=namespace,
             graders_dir=graders_dir,
             include_hidden=include_hidden,
+            record_progress=record_progress,
         )
     except KklabError as error:
         if as_json:
-            return 2, json.dumps({"error": str(error)}, ensure_ascii=False)
+            return 2, problem_json(lab, exercise, error.problem, error.fix)
         return 2, f"kklab: {error}"
+    except Exception as error:  # a bug must still leave valid JSON and exit 2
+        problem = f"kklab failed: {type(error).__name__}: {error}"
+        fix = "please report it with the command you ran"
+        if as_json:
+            return 2, problem_json(lab, exercise, problem, fix)
+        return 2, f"kklab: {problem}: {fix}"
     text = render_json(result) if as_json else render_text(result, hint_level=hint_level)
     return exit_code(result), text

@@ -27,10 +27,11 @@ from typing import Any
 import jmespath
 import yaml
 from jmespath.exceptions import JMESPathError
+from jmespath.functions import Functions
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
-from kklab.grading.matching import expression_keys
+from kklab.grading.matching import is_expression, is_iteration, iteration_target
 from kklab.grading.spec import (
     DEFAULT_TIMEOUT_S,
     KINDS,
@@ -48,6 +49,8 @@ from kklab.grading.spec import (
 
 SCHEMA_PATH = Path(__file__).resolve().parent.parent / "schemas" / "grader.schema.json"
 PathParts = Sequence[str | int]
+FUNCTIONS = frozenset(Functions.FUNCTION_TABLE)
+"""The JMESPath functions expression keys may call (jmespath.py's standard set)."""
 
 
 class _Loader(yaml.SafeLoader):
@@ -324,12 +327,8 @@ class _Builder:
     def body(self, kind: str, raw: Mapping[str, Any], at: list[str | int]) -> Body:
         value = raw[kind]
         if kind in ("assert", "error"):
-            for expression in expression_keys(value):
-                try:
-                    jmespath.compile(expression)
-                except JMESPathError as error:
-                    problem = f"expression ({expression}) does not compile: {error}"
-                    raise self.error(at, problem, "see jmespath.org for the syntax") from error
+            for parts, problem, fix in partial_object_problems(value):
+                raise self.error([*at, *parts], problem, fix)
             return ObjectBody(value, tuple(raw.get("ordered", ())))
         if kind == "exec":
             if ("pod" in value) == ("selector" in value):
@@ -388,3 +387,93 @@ class _Builder:
             status=value.get("status"),
             body_contains=value.get("body_contains"),
         )
+
+
+def partial_object_problems(partial: Any, at: PathParts = ()) -> list[tuple[PathParts, str, str]]:
+    """What kklab cannot evaluate in a partial object: (path, problem, fix) for each.
+
+    Keys must be strings; an expression key must compile as kklab's JMESPath
+    (jmespath.py, no ``$variables``) and call only its functions; an iteration key
+    is ``~.(expression)`` or ``~.field``; ``-> name`` bindings are not supported.
+
+    Example:
+        >>> for _, problem, _ in partial_object_problems({"metadata": {"labels": {2024: "y"}},
+        ...         "status": {"(lower(phase) == 'running')": True, "~i.(conditions)": {}}}):
+        ...     print(problem)
+        key 2024 is a number, not a string
+        unknown function lower() in (lower(phase) == 'running')
+        ~i.(conditions): only ~.(expression) and ~.field iterate in kklab
+    """
+    problems: list[tuple[PathParts, str, str]] = []
+    if isinstance(partial, Mapping):
+        for key, value in partial.items():
+            path = [*at, str(key)]
+            if not isinstance(key, str):
+                fix = f'quote it: "{key}": (YAML reads unquoted numbers and booleans as such)'
+                problems.append((path, f"key {key} is a {_type_word(key)}, not a string", fix))
+            elif is_iteration(key):
+                problems += _iteration_problems(key, path)
+            elif is_expression(key):
+                problems += _expression_problems(key[1:-1], path)
+            elif "->" in key and key.startswith("("):
+                fix = "bindings are not supported; repeat the expression where it is needed"
+                problems.append((path, f"{key} binds a name with ->", fix))
+            problems += partial_object_problems(value, path)
+    elif isinstance(partial, list):
+        for index, item in enumerate(partial):
+            problems += partial_object_problems(item, [*at, index])
+    return problems
+
+
+def _type_word(value: Any) -> str:
+    if isinstance(value, bool):
+        return "boolean"
+    return "number" if isinstance(value, int | float) else type(value).__name__
+
+
+def _iteration_problems(key: str, path: PathParts) -> list[tuple[PathParts, str, str]]:
+    target = iteration_target(key)
+    if target is None:
+        problem = f"{key}: only ~.(expression) and ~.field iterate in kklab"
+        fix = "drop the name after ~ ($-variables are not supported): write ~.(...)"
+        return [(path, problem, fix)]
+    if "->" in target:
+        fix = "bindings are not supported; repeat the expression where it is needed"
+        return [(path, f"{key} binds a name with ->", fix)]
+    return _expression_problems(target[1:-1], path) if is_expression(target) else []
+
+
+def _expression_problems(expression: str, path: PathParts) -> list[tuple[PathParts, str, str]]:
+    if "->" in expression:
+        fix = "bindings are not supported; repeat the expression where it is needed"
+        return [(path, f"({expression}) binds a name with ->", fix)]
+    if re.match(r"^\w+;", expression):
+        fix = "kklab evaluates JMESPath only; drop the prefix and write the JMESPath form"
+        return [(path, f"({expression}) names another expression language", fix)]
+    try:
+        parsed = jmespath.compile(expression).parsed
+    except JMESPathError as error:
+        if "$" in expression:
+            problem = f"({expression}) uses a $variable"
+            fix = "kklab's JMESPath (jmespath.py) has no variables or let; see graders/README.md"
+            return [(path, problem, fix)]
+        problem = f"expression ({expression}) does not compile: {str(error).splitlines()[0]}"
+        return [(path, problem, "see jmespath.org for the syntax")]
+    unknown = sorted({name for name in _function_names(parsed) if name not in FUNCTIONS})
+    return [
+        (
+            path,
+            f"unknown function {name}() in ({expression})",
+            f"kklab's JMESPath has only: {', '.join(sorted(FUNCTIONS))}",
+        )
+        for name in unknown
+    ]
+
+
+def _function_names(node: Any) -> list[str]:
+    if not isinstance(node, Mapping):
+        return []
+    names = [str(node["value"])] if node.get("type") == "function_expression" else []
+    for child in node.get("children", ()):
+        names += _function_names(child)
+    return names

@@ -71,6 +71,9 @@ def redact_object(obj: Any) -> Any:
 def redact_mismatches(mismatches: Iterable[Mismatch]) -> tuple[Mismatch, ...]:
     """Blank expected and found values of mismatches inside a Secret's data.
 
+    A mismatch under a top-level expression key (``(data.password)``) is blanked
+    too: the expression may have reached into ``data``.
+
     Example:
         >>> redact_mismatches([Mismatch("data.pw", "a", "b", "differs")])[0].describe()
         'data.pw: expected "<redacted>", found "<redacted>"'
@@ -78,10 +81,12 @@ def redact_mismatches(mismatches: Iterable[Mismatch]) -> tuple[Mismatch, ...]:
     result = []
     for mismatch in mismatches:
         head = mismatch.path.split(".", 1)[0].split("[", 1)[0]
-        if head in _SECRET_FIELDS or mismatch.path.startswith("metadata.annotations"):
+        computed = head.startswith(("(", "~"))  # an expression may reach any value
+        if head in _SECRET_FIELDS or computed or mismatch.path.startswith("metadata.annotations"):
+            expression = mismatch.reason == "expression"  # expected is the grader's text
             mismatch = replace(
                 mismatch,
-                expected=_blank(mismatch.expected),
+                expected=mismatch.expected if expression else _blank(mismatch.expected),
                 found=_blank(mismatch.found),
             )
         result.append(mismatch)

@@ -113,8 +113,8 @@ class ObjectBody:
             return ""
         return ",".join(
             f"{key}={value}"
-            for key, value in sorted(labels.items())
-            if isinstance(value, str) and not str(key).startswith("(")
+            for key, value in sorted(labels.items(), key=lambda item: str(item[0]))
+            if isinstance(key, str) and isinstance(value, str) and not key.startswith(("(", "~"))
         )
 
 

@@ -11,7 +11,7 @@ import os
 from typing import Any
 
 from kklab.errors import KklabError
-from kklab.grading import grade
+from kklab.grading import grade_lab
 from kklab.grading.results import LabResult
 from kklab.grading.spec import Lab
 from kklab.labs import progress
@@ -50,20 +50,14 @@ def progress_line(lab_id: str, spec: Lab) -> str:
 
 
 def run_checks(exercise: str, *, include_hidden: bool = False) -> LabResult:
-    """Grade one exercise of the current lab and remember the result."""
+    """Grade one exercise of the current lab and remember the result (the one check path)."""
     session = current_session()
-    spec = current_spec()
     configured = os.environ.get("KKLAB_CHECK_TIMEOUT_S")  # 0 in batch runs: check once
-    result = grade(
-        session.api_client,
-        session.namespace,
-        spec,
+    return grade_lab(
+        current_spec(),
         exercise,
+        api_client=session.api_client,
+        namespace=session.namespace,
         include_hidden=include_hidden,
         timeout_s=float(configured) if configured else None,
     )
-    if not include_hidden:
-        progress.record(
-            spec.id, exercise, earned=result.points_earned, possible=result.points_possible
-        )
-    return result

@@ -131,7 +131,7 @@ def test_expression_filter_must_select_something() -> None:
     assert match({"status": {"(conditions[?type == 'Ready'])": {"status": "False"}}}, POD) == []
     assert lines({"status": {"(conditions[?type == 'Bogus'])": {"status": "True"}}}) == [
         "status.(conditions[?type == 'Bogus']): expected an element matching"
-        ' {"status": "True"}, found none (the list is empty)'
+        ' {"status": "True"}, the expression selected none'
     ]
 
 
