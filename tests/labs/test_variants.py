@@ -2,8 +2,9 @@
 untouched state fails, and one learner's solution fails another learner's grader.
 
 For every lab that declares parameters, two seeds that draw values other than
-the defaults are used. The exercises tested are those whose text, answers or
-grader use a parameter (found in the unfilled source), plus what they build on.
+the defaults are used. The exercises tested are those whose reference answers
+use a parameter (found in the unfilled source); the
+exercises before them are solved too, since later ones build on them.
 """
 
 from __future__ import annotations
@@ -25,9 +26,9 @@ SEEDS = ("ada", "bob")
 
 
 def _exercises_with_parameters(lab: Any) -> list[str]:
-    """Exercises whose cells use a ``${{ name }}`` (read from the unfilled source)."""
+    """Exercises whose answers use a ``${{ name }}`` (read from the unfilled source)."""
     model = parse_source(lab.source.read_text(encoding="utf-8"), lab.id)
-    used = {cell.exercise for cell in model.cells if cell.exercise and placeholders(cell.source)}
+    used = {a.exercise for a in model.answers() if placeholders(a.source)}
     return [exercise for exercise in model.ids if exercise in used]
 
 
