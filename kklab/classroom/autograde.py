@@ -28,7 +28,13 @@ from kklab.errors import KklabError
 SUBMISSION_TIMEOUT_S = 30 * 60
 """A whole submission's limit, on top of each cell's own timeout."""
 _RETRIES = 2
-"""Times a submission is re-run when the gradebook was busy (SQLite is locked)."""
+"""Times a submission is re-run after a passing trouble (see ``_TRANSIENT``)."""
+_TRANSIENT = (
+    "database is locked",  # two runs wrote the SQLite gradebook at once
+    "Address already in use",  # two kernels started at once drew the same free port
+)
+"""Words in an nbgrader log that mean the run failed by chance, not by the submission:
+nbgrader removes the failed assignment, so it can simply run again."""
 
 
 @dataclass(frozen=True)
@@ -116,7 +122,8 @@ def _run_one(course: Path, lab: str, student: str, logs: Path) -> Outcome:
             except subprocess.TimeoutExpired:
                 out.write(f"\nkklab: stopped after {SUBMISSION_TIMEOUT_S} s\n")
                 returncode = -9
-        if returncode == 0 or "database is locked" not in log.read_text(errors="replace"):
+        text = log.read_text(errors="replace")
+        if returncode == 0 or not any(words in text for words in _TRANSIENT):
             break
     score, max_score = _score(course, lab, student) if returncode == 0 else (None, None)
     return Outcome(student, returncode, score, max_score, time.monotonic() - started, log)

@@ -178,6 +178,8 @@ def _describe_no_element(m: Mismatch) -> str:
         wanted = f"an element with {key} {show(value)}"
     else:
         wanted = f"an element matching {show(m.expected)}"
+    if not isinstance(m.found, list):  # the elements were not kept: say no more than we know
+        return f"expected {wanted}, found no such element"
     if not found:
         return f"expected {wanted}, found none (the list is empty)"
     return f"expected {wanted}, found only {', '.join(show(item) for item in found)}"
@@ -613,7 +615,11 @@ class _Matcher:
         if key is None:
             if not _is_container(wanted):
                 return [Mismatch(path, wanted, actual, "not-in-list")]
-            return [Mismatch(path, wanted, [], "no-element")]
+            index = _index_key(wanted)
+            if actual and index is not None:  # name the values that field has instead
+                present = [item.get(index) for item in actual if isinstance(item, Mapping)]
+                return [Mismatch(path, {index: wanted[index]}, present, "no-element")]
+            return [Mismatch(path, wanted, None if actual else [], "no-element")]
         identity = {key: wanted[key]}
         present = [item[key] for item in actual if isinstance(item, Mapping) and key in item]
         if actual and not present:

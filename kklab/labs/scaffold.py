@@ -156,7 +156,7 @@ mutations:
         spec:
           containers: [{{name: main, image: busybox, command: [sleep, "3600"]}}]
     fails: first-pod-runs
-    says: 'expected "busybox:1.35"'
+    says: 'busybox:1.35'
   - exercise: "1"
     name: run-with-kubectl
     passes: true
