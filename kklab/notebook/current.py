@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
+from kklab.connecting import require_started
 from kklab.errors import KklabError
 from kklab.grading import grade
 from kklab.grading.results import LabResult
@@ -53,6 +54,8 @@ def run_checks(exercise: str, *, include_hidden: bool = False) -> LabResult:
     """Grade one exercise of the current lab and remember the result."""
     session = current_session()
     spec = current_spec()
+    spec.exercise(exercise)
+    require_started(session.connection, session.lab.id)
     configured = os.environ.get("KKLAB_CHECK_TIMEOUT_S")  # 0 in batch runs: check once
     result = grade(
         session.api_client,
