@@ -92,25 +92,16 @@ class LocalProvider:
     # --- status ----------------------------------------------------------------
 
     def status(self) -> ClusterStatus:
-        """Each component's health; a dead one names its log."""
+        """Each component's health: its process, and for those that answer, its answer.
+
+        A process that is gone is ✗ with the last line of its log; one that is
+        stopped (SIGSTOP) or does not answer is ✗ too, whatever its PID says.
+        """
         state = self._state()
         if state is None:
             return ClusterStatus(self.name, exists=False)
-        components = []
-        for record in self._records(state):
-            if processes.is_running(record):
-                components.append(ComponentStatus(record.name, True, f"PID {record.pid}"))
-            else:
-                last = _last_line(Path(record.log_path))
-                components.append(
-                    ComponentStatus(
-                        record.name,
-                        False,
-                        f"not running; its log is {record.log_path}"
-                        + (f": {last}" if last else ""),
-                    )
-                )
         api_ok = _api_ready(self.root / "pki", timeout_s=3)
+        components = [_component_status(record, api_ok=api_ok) for record in self._records(state)]
         components.append(
             ComponentStatus(
                 "api",
@@ -392,6 +383,56 @@ def _last_line(path: Path) -> str:
     except OSError:
         return ""
     return lines[-1][:200] if lines else ""
+
+
+def _kubelet_healthy() -> bool:
+    try:
+        with urllib.request.urlopen("http://127.0.0.1:10248/healthz", timeout=2) as response:
+            return bool(response.status == 200)
+    except OSError:
+        return False
+
+
+# How to ask a running component whether it works, and where it answers.
+_PROBES: dict[str, tuple[str, Callable[[], bool]]] = {
+    "etcd": (f"http://127.0.0.1:{cfg.ETCD_CLIENT_PORT}/health", lambda: _etcd_healthy()),
+    "kubelet": ("http://127.0.0.1:10248/healthz", lambda: _kubelet_healthy()),
+}
+
+
+def _component_status(record: processes.ProcessRecord, *, api_ok: bool) -> ComponentStatus:
+    """One process's line: gone (with its log's last line), stopped, silent, or healthy."""
+    state = processes.state(record)
+    if state == "gone":
+        last = _last_line(Path(record.log_path))
+        return ComponentStatus(
+            record.name,
+            False,
+            f"not running (PID {record.pid} is gone); its log is {record.log_path}"
+            + (f": {last}" if last else "")
+            + "; `kklab up` restarts the cluster with your work",
+        )
+    if state == "stopped":
+        return ComponentStatus(
+            record.name,
+            False,
+            f"PID {record.pid} is stopped (frozen): `kill -CONT {record.pid}` resumes it, "
+            "`kklab up` restarts the cluster with your work",
+        )
+    if record.name == "kube-apiserver":
+        answers, where = api_ok, f"https://127.0.0.1:{cfg.API_PORT}/readyz"
+    elif record.name in _PROBES:
+        where, probe = _PROBES[record.name]
+        answers = probe()
+    else:
+        return ComponentStatus(record.name, True, f"PID {record.pid}")
+    if answers:
+        return ComponentStatus(record.name, True, f"PID {record.pid}, answers at {where}")
+    return ComponentStatus(
+        record.name,
+        False,
+        f"PID {record.pid} runs but does not answer at {where}; its log is {record.log_path}",
+    )
 
 
 def _etcd_healthy() -> bool:
