@@ -68,6 +68,8 @@ def cmd_up(args: argparse.Namespace) -> int:
             fix="run `kklab down` first, or keep using it (`kklab status`)",
         )
     provider = choosing.provider_named(name, context=args.context, kubeconfig_path=args.kubeconfig)
+    if args.fresh:  # the learner's choice: everything in the cluster goes
+        provider.down()
     info = provider.up()
     print(f"cluster {info.describe()}")
     print(f"kubeconfig: {info.kubeconfig_path}")
@@ -320,6 +322,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--kubeconfig",
         type=Path,
         help="existing provider: the kubeconfig file (default: $KUBECONFIG or ~/.kube/config)",
+    )
+    up.add_argument(
+        "--fresh",
+        action="store_true",
+        help="delete the cluster and everything in it first, then start a new, empty one "
+        "(without it, a cluster that is there but unhealthy restarts with your work kept)",
     )
     up.set_defaults(func=cmd_up)
     with_provider(

@@ -82,7 +82,8 @@ def test_status_names_a_dead_component_and_up_recovers_from_a_crash(
         processes.stop(record)
     recovered = kklab("up", "--provider", "local")
     assert recovered.returncode == 0, recovered.stderr
-    assert "did not stop cleanly" in recovered.stderr
+    assert "restarting it on its existing data" in recovered.stderr
+    assert "your work kept" in recovered.stderr
     assert kklab("status").returncode == 0
 
 
