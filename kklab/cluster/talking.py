@@ -180,15 +180,16 @@ def _from_connection(error: BaseException, where: str) -> ClusterApiError | None
             f"{_timeout_of(error):g} s (it is frozen, stopped or overloaded)",
             fix=_RESTART,
         )
-    if isinstance(error, (u3.SSLError, ssl.SSLError)):
+    cut = "EOF occurred" in text or "UNEXPECTED_EOF" in text or "reset by peer" in text
+    if isinstance(error, (u3.SSLError, ssl.SSLError)) and not cut:
         detail = text.split(": ", 1)[-1][:160]
         return ClusterApiError(
             f"the TLS handshake with the Kubernetes API server{where} failed ({detail}): "
             "kklab's kubeconfig does not match the server that answers there",
             fix=_CONTEXT,
         )
-    if isinstance(error, (u3.ProtocolError, ConnectionError)):
-        detail = text.split(": ", 1)[-1][:160]
+    if cut or isinstance(error, (u3.ProtocolError, u3.SSLError, ssl.SSLError, ConnectionError)):
+        detail = "it closed the connection" if cut else text.split(": ", 1)[-1][:160]
         return ClusterApiError(
             f"the connection to the Kubernetes API server{where} broke ({detail})",
             fix=_RESTART,

@@ -148,6 +148,35 @@ def frozen_port() -> Iterator[str]:
         yield f"https://127.0.0.1:{listener.getsockname()[1]}"
 
 
+@contextmanager
+def cutting_port() -> Iterator[str]:
+    """A port that takes each connection and closes it at once (before any TLS)."""
+    stopping = threading.Event()
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(16)
+    listener.settimeout(0.1)
+
+    def serve() -> None:
+        for _ in range(int(HANG_LIMIT_S / 0.1)):  # bounded: ends by itself
+            if stopping.is_set():
+                return
+            try:
+                connection, _address = listener.accept()
+            except OSError:
+                continue
+            connection.close()
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        yield f"https://127.0.0.1:{listener.getsockname()[1]}"
+    finally:
+        stopping.set()
+        thread.join(timeout=5)
+        listener.close()
+
+
 def write_kubeconfig(
     path: Path, server: str, *, ca_file: Path | None = None, context: str = "fake"
 ) -> Path:

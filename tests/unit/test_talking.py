@@ -19,6 +19,7 @@ from tests.unit.fake_apiserver import (
     Answer,
     FakeApiServer,
     closed_port,
+    cutting_port,
     frozen_port,
     namespace_body,
     status_body,
@@ -95,6 +96,15 @@ def test_a_cut_connection_is_tried_once_and_reported(tmp_path: Path) -> None:
         assert len(server.requests) == 1, "no retries"
     assert "connection to the Kubernetes API server" in error.problem
     assert "broke" in error.problem
+
+
+def test_a_connection_cut_before_tls_is_a_broken_connection_not_a_tls_mismatch(
+    tmp_path: Path,
+) -> None:
+    with cutting_port() as url:
+        error = _failure(_client(tmp_path, url))
+    assert "broke" in error.problem or "refused" in error.problem, error.problem
+    assert "TLS handshake" not in error.problem
 
 
 def test_tls_mismatch_says_the_kubeconfig_does_not_match(tmp_path: Path) -> None:
