@@ -189,7 +189,8 @@ def _from_connection(error: BaseException, where: str) -> ClusterApiError | None
             fix=_CONTEXT,
         )
     if cut or isinstance(error, (u3.ProtocolError, u3.SSLError, ssl.SSLError, ConnectionError)):
-        detail = "it closed the connection" if cut else text.split(": ", 1)[-1][:160]
+        inner = error.args[-1] if isinstance(error, u3.ProtocolError) and error.args else error
+        detail = "it closed the connection" if cut else str(inner).split(": ", 1)[-1][:160]
         return ClusterApiError(
             f"the connection to the Kubernetes API server{where} broke ({detail})",
             fix=_RESTART,

@@ -24,6 +24,7 @@ from tests.conftest import RunningCluster
 from tests.helpers import run_kklab
 
 pytestmark = [pytest.mark.cluster, pytest.mark.lifecycle]
+LEAVES_CLUSTER_DOWN = True  # after tests/cluster/test_sick_cluster.py (see tests/conftest.py)
 
 
 def kklab(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
