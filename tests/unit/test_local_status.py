@@ -85,7 +85,7 @@ def test_status_names_dead_frozen_and_silent_components(
     assert f"kill -CONT {frozen.pid}" in lines["kube-controller-manager"].detail
     # A live kube-apiserver process that does not answer is not healthy.
     assert not lines["kube-apiserver"].healthy
-    assert "runs but does not answer" in lines["kube-apiserver"].detail
+    assert "runs but gives no healthy answer" in lines["kube-apiserver"].detail
     assert lines["kube-proxy"].healthy
     assert not lines["api"].healthy
 

@@ -534,7 +534,8 @@ def _component_status(record: processes.ProcessRecord, *, api_ok: bool) -> Compo
     return ComponentStatus(
         record.name,
         False,
-        f"PID {record.pid} runs but does not answer at {where}; its log is {record.log_path}",
+        f"PID {record.pid} runs but gives no healthy answer at {where}; its log is "
+        f"{record.log_path}",
     )
 
 
