@@ -1,7 +1,11 @@
 """The ``kklab`` command: parses arguments, calls the library, prints, exits.
 
-Every problem kklab can explain (a ``KklabError``) is printed as one line that
-says what to do, with a non-zero exit code; no traceback reaches the reader.
+Every problem kklab can explain (a ``KklabError``, or a cluster failure that
+:func:`kklab.cluster.talking.explain` puts in words) is printed as one line
+that says what to do; no traceback reaches the reader. Exit codes:
+``EXIT_OK`` (0) done, or every check passed; ``EXIT_FAILED`` (1) a check
+failed; ``EXIT_TROUBLE`` (2) kklab could not do what was asked (a cluster it
+cannot reach, a lab or exercise that does not exist, a usage error).
 
 Example:
     >>> build_parser().parse_args(["check", "01-pods", "3"]).exercise
@@ -11,14 +15,35 @@ Example:
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Final
 
 from kklab import doctor
 from kklab.cluster import choosing, toolchain
 from kklab.cluster.base import Provider
-from kklab.errors import ClusterError, KklabError
+from kklab.cluster.talking import explain, in_words
+from kklab.errors import ClusterError
+
+EXIT_OK: Final = 0
+"""Done, or every check passed."""
+EXIT_FAILED: Final = 1
+"""A check failed (a lab's exercise, or a health check of ``status`` and ``doctor``)."""
+EXIT_TROUBLE: Final = 2
+"""kklab could not do what was asked: a cluster problem, an unknown lab or exercise, usage."""
+
+EXIT_CODES_HELP = """\
+exit codes:
+  0  done, or every check passed
+  1  a check failed (an exercise, or a health check of `status` and `doctor`)
+  2  kklab could not do what was asked: the cluster is down, frozen or refused it,
+     the lab or exercise does not exist, or the command line is wrong
+
+Every call to the cluster ends within a bound (KKLAB_API_TIMEOUT_S, default 20 s).
+"""
 
 
 def cmd_up(args: argparse.Namespace) -> int:
@@ -43,6 +68,8 @@ def cmd_up(args: argparse.Namespace) -> int:
             fix="run `kklab down` first, or keep using it (`kklab status`)",
         )
     provider = choosing.provider_named(name, context=args.context, kubeconfig_path=args.kubeconfig)
+    if args.fresh:  # the learner's choice: everything in the cluster goes
+        provider.down()
     info = provider.up()
     print(f"cluster {info.describe()}")
     print(f"kubeconfig: {info.kubeconfig_path}")
@@ -104,7 +131,14 @@ def cmd_check(args: argparse.Namespace) -> int:
     from kklab.grading.commands import check_command
 
     code, text = check_command(args.lab, args.exercise, as_json=args.json)
+    if code == EXIT_TROUBLE and text.startswith("kklab: "):  # could not check at all
+        print(text, file=sys.stderr)
+        return code
     print(text)
+    if code == EXIT_TROUBLE and args.json:
+        problem = json.loads(text).get("error")
+        if problem:  # the JSON for programs, the line for the person reading the terminal
+            print(f"kklab: {problem}", file=sys.stderr)
     return code
 
 
@@ -247,7 +281,10 @@ def cmd_classroom_clean(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="kklab", description="Hands-on Kubernetes labs, graded on a real cluster."
+        prog="kklab",
+        description="Hands-on Kubernetes labs, graded on a real cluster.",
+        epilog=EXIT_CODES_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -269,6 +306,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--kubeconfig",
         type=Path,
         help="existing provider: the kubeconfig file (default: $KUBECONFIG or ~/.kube/config)",
+    )
+    up.add_argument(
+        "--fresh",
+        action="store_true",
+        help="delete the cluster and everything in it first, then start a new, empty one "
+        "(without it, a cluster that is there but unhealthy restarts with your work kept)",
     )
     up.set_defaults(func=cmd_up)
     with_provider(
@@ -401,16 +444,34 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def report(error: BaseException, *, as_json: bool = False) -> int:
+    """Print ``error`` as one line (and as JSON on stdout when asked); return ``EXIT_TROUBLE``.
+
+    A failure that is not kklab's nor the cluster's is a bug: one line says so,
+    and ``KKLAB_DEBUG=1`` shows its traceback.
+
+    Example:
+        >>> report(ClusterError("no cluster is up", fix="run `kklab up`"))
+        2
+    """
+    explained = in_words(error)
+    if as_json:
+        print(json.dumps({"error": str(explained)}, ensure_ascii=False))
+    print(f"kklab: {explained}", file=sys.stderr)
+    return EXIT_TROUBLE
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    args = build_parser().parse_args(argv)  # a usage error exits with 2 (argparse)
     try:
         code: int = args.func(args)
-    except KklabError as err:
-        print(f"kklab: {err}", file=sys.stderr)
-        return 1
     except KeyboardInterrupt:
         print("kklab: interrupted", file=sys.stderr)
         return 130
+    except Exception as error:
+        if os.environ.get("KKLAB_DEBUG") == "1" and explain(error) is None:
+            raise
+        return report(error, as_json=bool(getattr(args, "json", False)))
     return code
 
 

@@ -27,7 +27,7 @@ import yaml
 
 from kklab import labs
 from kklab.cluster.base import ClusterInfo
-from kklab.errors import ClusterError, KklabError
+from kklab.errors import ClusterError, KklabError, LabNotStartedError
 
 _LAB_NAME = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 
@@ -85,14 +85,49 @@ def connect(lab: str | None = None) -> Connection:
     return Connection(info, api_client, namespace)
 
 
+def require_started(connection: Connection, lab_id: str) -> None:
+    """Raise ``LabNotStartedError`` unless the lab's namespace is there and kklab made it.
+
+    One quick request (bounded like every other), so ``kklab check`` and the
+    notebook's Check say at once that the lab was never started, instead of
+    waiting out every check. A classroom sandbox is made for its submission
+    and may not read its own namespace: it is not asked.
+    """
+    if connection.info.provider == "classroom":
+        return
+    from kubernetes import client
+    from kubernetes.client import ApiException
+
+    start = f"run `kklab lab start {lab_id}` or the notebook's first cell (`%lab {lab_id}`)"
+    try:
+        found = client.CoreV1Api(connection.api_client).read_namespace(connection.namespace)
+    except ApiException as err:
+        if err.status == 404:
+            raise LabNotStartedError(f"lab {lab_id} is not started here", fix=start) from err
+        if err.status == 403:  # a context that may not read namespaces: let the checks look
+            return
+        raise
+    metadata = found.metadata
+    labels = (metadata.labels if metadata is not None else None) or {}
+    if labels.get(labs.LAB_LABEL) != lab_id:
+        raise LabNotStartedError(
+            f"lab {lab_id} is not started here: namespace {connection.namespace} exists "
+            "but kklab did not make it",
+            fix=f"rename or delete that namespace yourself, then {start}",
+        )
+    if metadata is not None and metadata.deletion_timestamp is not None:
+        raise LabNotStartedError(
+            f"lab {lab_id} is being reset (namespace {connection.namespace} is terminating)",
+            fix=f"wait a moment, then {start}",
+        )
+
+
 def confined_connection() -> Connection | None:
     """The namespace-confined connection classroom grading gives a submission, if any."""
     kubeconfig = os.environ.get("KKLAB_KUBECONFIG")
     namespace = os.environ.get("KKLAB_NAMESPACE")
     if not kubeconfig or not namespace:
         return None
-    from kubernetes import config
-
     path = Path(kubeconfig)
     loaded = yaml.safe_load(path.read_text()) if path.exists() else None
     context = (loaded or {}).get("current-context")
@@ -102,5 +137,4 @@ def confined_connection() -> Connection | None:
             fix="unset KKLAB_KUBECONFIG and KKLAB_NAMESPACE to use your own cluster",
         )
     info = ClusterInfo("classroom", context, path, context)
-    api_client = config.new_client_from_config(config_file=str(path), context=context)
-    return Connection(info, api_client, namespace)
+    return Connection(info, info.api_client(), namespace)

@@ -26,12 +26,20 @@ class KklabError(Exception):
         super().__init__(f"{problem}: {fix}" if fix else problem)
 
 
+class LabNotStartedError(KklabError):
+    """The lab's namespace is not on the cluster: the lab was never started here (or reset)."""
+
+
 class ToolchainError(KklabError):
     """A tool, package or binary that kklab needs is missing or failed to build."""
 
 
 class ClusterError(KklabError):
     """A cluster could not be started, reached or stopped."""
+
+
+class ClusterApiError(ClusterError):
+    """The API server could not be reached in time, or refused or garbled an answer."""
 
 
 class NotRootError(ClusterError):

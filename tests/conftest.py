@@ -80,9 +80,19 @@ def namespace(cluster: RunningCluster) -> Iterator[str]:
     core.delete_namespace(name, propagation_policy="Background", grace_period_seconds=0)
 
 
+def _run_order(item: pytest.Item) -> int:
+    """0 for most tests; 1 for lifecycle tests that restore the cluster (tests/cluster/
+    test_sick_cluster.py); 2 for those that leave it stopped (a module says so with
+    ``LEAVES_CLUSTER_DOWN = True``), which must come after every other."""
+    if item.get_closest_marker("lifecycle") is None:
+        return 0
+    module = getattr(item, "module", None)
+    return 2 if getattr(module, "LEAVES_CLUSTER_DOWN", False) else 1
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Cluster tests of the lifecycle kind run last: they stop the cluster."""
-    items.sort(key=lambda item: item.get_closest_marker("lifecycle") is not None)
+    items.sort(key=_run_order)
 
 
 # --- the per-lab time table printed at the end of a run -------------------------------

@@ -33,12 +33,13 @@ class ClusterInfo:
         return f"{self.name} ({self.provider} provider, context {self.context})"
 
     def api_client(self) -> Any:
-        """A configured ``kubernetes.client.ApiClient`` for this cluster."""
-        from kubernetes import config
+        """A configured ``kubernetes.client.ApiClient`` for this cluster.
 
-        return config.new_client_from_config(
-            config_file=str(self.kubeconfig_path), context=self.context
-        )
+        Every request it makes ends within a bound (see :mod:`kklab.cluster.talking`).
+        """
+        from kklab.cluster.talking import new_api_client
+
+        return new_api_client(self.kubeconfig_path, self.context)
 
 
 @dataclass(frozen=True)

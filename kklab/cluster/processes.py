@@ -88,6 +88,19 @@ def start(
     return ProcessRecord(name, process.pid, stat[1] if stat else 0, str(log_path))
 
 
+def state(record: ProcessRecord) -> str:
+    """``running``, ``stopped`` (SIGSTOP, or traced: it exists but does nothing) or ``gone``.
+
+    Example:
+        >>> state(ProcessRecord("ghost", 999_999_999, 1, "/dev/null"))
+        'gone'
+    """
+    stat = _stat(record.pid)
+    if stat is None or stat[0] in ("Z", "X", "x") or stat[1] != record.start_ticks:
+        return "gone"
+    return "stopped" if stat[0] in ("T", "t") else "running"
+
+
 def is_running(record: ProcessRecord) -> bool:
     """True while the recorded process exists, is not a zombie and is the same process."""
     stat = _stat(record.pid)
@@ -101,6 +114,8 @@ def stop(record: ProcessRecord, *, grace_s: float = 5.0) -> None:
             break
         try:
             os.kill(record.pid, sig)
+            if sig == signal.SIGTERM:  # a stopped (frozen) process handles it once continued
+                os.kill(record.pid, signal.SIGCONT)
         except ProcessLookupError:
             break
         deadline = time.monotonic() + wait_s

@@ -126,17 +126,20 @@ def grade_lab(
     if api_client is not None:
         transport = ApiClientTransport(api_client)
     else:
-        from kklab.connecting import connect
+        from kklab.connecting import connect, require_started
 
         try:
             connection = connect(loaded.id)  # local, kind, existing or a classroom sandbox
-            transport = ApiClientTransport(connection.api_client)
-            where = namespace or connection.namespace
         except ClusterError as error:
             transport = _NoCluster(error)
         except Exception as error:  # a broken kubeconfig: still a result, not a traceback
             broken = ClusterError(f"cannot reach the cluster ({error})", fix="run `kklab status`")
             transport = _NoCluster(broken)
+        else:
+            # A lab never started says so at once, instead of waiting out every check.
+            require_started(connection, loaded.id)
+            transport = ApiClientTransport(connection.api_client)
+            where = namespace or connection.namespace
     result = grade_with(
         transport, where, loaded, exercise, include_hidden=include_hidden, timeout_s=timeout_s
     )
@@ -219,9 +222,15 @@ def check_command(
         if as_json:
             return 2, problem_json(lab, exercise, error.problem, error.fix)
         return 2, f"kklab: {error}"
-    except Exception as error:  # a bug must still leave valid JSON and exit 2
-        problem = f"kklab failed: {type(error).__name__}: {error}"
-        fix = "please report it with the command you ran"
+    except Exception as error:  # a cluster's answer, or a bug: still valid JSON and exit 2
+        from kklab.cluster.talking import explain
+
+        explained = explain(error)
+        if explained is not None:
+            problem, fix = explained.problem, explained.fix or ""
+        else:
+            problem = f"kklab failed: {type(error).__name__}: {error}"
+            fix = "please report it with the command you ran"
         if as_json:
             return 2, problem_json(lab, exercise, problem, fix)
         return 2, f"kklab: {problem}: {fix}"

@@ -16,6 +16,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
+from kklab.cluster.talking import in_words
 from kklab.errors import KklabError
 from kklab.grading import render_text
 from kklab.labs import lifecycle
@@ -67,7 +68,12 @@ def check(exercise: str) -> Any:
         from kklab.notebook.widgets import CheckWidget
 
         return CheckWidget(current_session(), current_spec(), exercise).display()
-    print(render_text(run_checks(exercise)))
+    try:
+        result = run_checks(exercise)
+    except Exception as err:  # the cluster's problems in words, never a traceback
+        print(f"✗ {in_words(err)}")
+        return None
+    print(render_text(result))
     return None
 
 
@@ -75,8 +81,8 @@ def autograde(exercise: str) -> float:
     """Every check of ``exercise``, hidden ones too; prints the report, returns points."""
     try:
         result = run_checks(exercise, include_hidden=True)
-    except KklabError as err:
-        print(f"✗ {err}")
+    except Exception as err:
+        print(f"✗ {in_words(err)}")
         return 0.0
     print(render_text(result))
     return float(result.points_earned)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
+from kklab import connecting
 from kklab.errors import KklabError
 from kklab.grading import grade_lab
 from kklab.grading.results import LabResult
@@ -52,6 +53,8 @@ def progress_line(lab_id: str, spec: Lab) -> str:
 def run_checks(exercise: str, *, include_hidden: bool = False) -> LabResult:
     """Grade one exercise of the current lab and remember the result (the one check path)."""
     session = current_session()
+    current_spec().exercise(exercise)
+    connecting.require_started(session.connection, session.lab.id)
     configured = os.environ.get("KKLAB_CHECK_TIMEOUT_S")  # 0 in batch runs: check once
     return grade_lab(
         current_spec(),

@@ -9,13 +9,14 @@ from __future__ import annotations
 import shlex
 from typing import Any
 
+from kklab.cluster.talking import explain, in_words
 from kklab.errors import KklabError
 from kklab.notebook.checking import open_lab
 from kklab.notebook.current import current_session
 
 
-def _explain(err: Exception) -> None:
-    print(f"✗ {err}")
+def _explain(err: BaseException) -> None:
+    print(f"✗ {in_words(err)}")
 
 
 def lab_magic(line: str) -> None:
@@ -29,7 +30,7 @@ def lab_magic(line: str) -> None:
         return
     try:
         open_lab(words[0], seed)
-    except KklabError as err:
+    except Exception as err:  # the cluster's problems too, in words: never a traceback
         _explain(err)
 
 
@@ -45,9 +46,11 @@ def apply_magic(line: str, cell: str) -> None:
     except KklabError as err:
         _explain(err)
         return
-    except Exception as err:  # YAML errors and API refusals, in words
+    except Exception as err:  # the cluster's problems in words; anything else is the manifest's
+        explained = explain(err)
         _explain(
-            KklabError(
+            explained
+            or KklabError(
                 f"{type(err).__name__}: {err}", fix="fix the manifest and run the cell again"
             )
         )
@@ -71,7 +74,7 @@ def kubectl_magic(line: str) -> None:
         return
     try:
         print(current_session().kubectl(args))
-    except KklabError as err:
+    except Exception as err:
         _explain(err)
 
 

@@ -13,6 +13,7 @@ from typing import Any
 import ipywidgets as widgets
 from IPython.display import HTML, Markdown, display
 
+from kklab.cluster.talking import in_words
 from kklab.errors import KklabError
 from kklab.grading import render_html
 from kklab.grading.results import LabResult
@@ -96,10 +97,8 @@ class CheckWidget:
                 self.result = current.run_checks(self.exercise)
                 self.hint_level = 1
                 self._show()
-            except KklabError as err:
-                self._message(f"✗ {err}")
             except Exception as err:  # never a traceback in front of a learner
-                self._message(f"✗ the check could not run: {type(err).__name__}: {err}")
+                self._message(f"✗ {in_words(err)}")
             finally:
                 finished.set()
                 self.status.value = f"checked in {time.monotonic() - started:.1f} s"
@@ -147,8 +146,8 @@ class CheckWidget:
                     if gone
                     else "Nothing of this exercise was found to delete."
                 )
-            except KklabError as err:
-                self._message(f"✗ {err}")
+            except Exception as err:
+                self._message(f"✗ {in_words(err)}")
             finally:
                 self._busy(False)
 

@@ -51,7 +51,7 @@ def test_not_root_is_refused_before_anything_starts(
 ) -> None:
     monkeypatch.setenv("KKLAB_HOME", str(tmp_path))
     monkeypatch.setattr(os, "geteuid", lambda: 1000)
-    assert cli.main(["up", "--provider", "local"]) == 1
+    assert cli.main(["up", "--provider", "local"]) == cli.EXIT_TROUBLE
     error = capsys.readouterr().err
     assert error.startswith("kklab: the local provider runs kubelet and changes iptables")
     assert "--provider kind" in error
@@ -83,7 +83,8 @@ def test_stale_state_with_dead_processes_is_reported(
     monkeypatch.setenv("KKLAB_HOME", str(tmp_path))
     assert cli.main(["status"]) == 1
     out = capsys.readouterr().out
-    assert f"✗ kubelet                  not running; its log is {log}: F0101 failed" in out
+    assert "✗ kubelet                  not running (PID 999999999 is gone); its log is " in out
+    assert f"{log}: F0101 failed to run Kubelet: something broke; `kklab up` restarts" in out
     assert "unhealthy" in out
 
 

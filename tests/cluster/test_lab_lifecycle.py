@@ -98,8 +98,8 @@ def test_reset_removes_the_labs_cluster_wide_objects_and_node_folders(
 
 def test_unknown_lab_and_exercise_say_what_exists() -> None:
     unknown = kklab("lab", "start", "99-nothing")
-    assert unknown.returncode == 1
+    assert unknown.returncode == 2  # no such lab: kklab could not do it
     assert unknown.stderr.strip().startswith("kklab: there is no lab '99-nothing': choose one of:")
     solve = kklab("lab", "solve", "01-pods", "--upto", "42")
-    assert solve.returncode == 1
+    assert solve.returncode == 2
     assert "the lab has no exercise '42': choose one of: 1, 2, 3, 4, 5, 6" in solve.stderr

@@ -24,6 +24,7 @@ from tests.conftest import RunningCluster
 from tests.helpers import run_kklab
 
 pytestmark = [pytest.mark.cluster, pytest.mark.lifecycle]
+LEAVES_CLUSTER_DOWN = True  # after tests/cluster/test_sick_cluster.py (see tests/conftest.py)
 
 
 def kklab(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -82,7 +83,8 @@ def test_status_names_a_dead_component_and_up_recovers_from_a_crash(
         processes.stop(record)
     recovered = kklab("up", "--provider", "local")
     assert recovered.returncode == 0, recovered.stderr
-    assert "did not stop cleanly" in recovered.stderr
+    assert "restarting it on its existing data" in recovered.stderr
+    assert "your work kept" in recovered.stderr
     assert kklab("status").returncode == 0
 
 

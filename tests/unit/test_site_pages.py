@@ -124,6 +124,8 @@ def test_cli_reference_lists_every_command_and_option() -> None:
         assert f"# {command}\n" in page, command
     for option in ("--provider", "--context", "--kubeconfig", "--json", "--upto", "--path"):
         assert f"`{option}`" in page
+    assert "`--fresh`" in page
+    assert "## Exit codes and time bounds" in page and "2  kklab could not do" in page
 
 
 def _fields(node: dict[str, Any]) -> list[str]:

@@ -113,11 +113,13 @@ def cli_markdown(parser: argparse.ArgumentParser) -> str:
         "",
         (parser.description or "").strip(),
         "",
-        "Every command prints one line per problem, saying what to do about it, and "
-        "exits non-zero when something failed. `kklab COMMAND --help` prints the same "
-        "help as this page.",
+        "Every command prints one line per problem, saying what to do about it, never a "
+        "traceback. `kklab COMMAND --help` prints the same help as this page.",
         "",
     ]
+    if parser.epilog:
+        # The exit codes and the time bound, as `kklab --help` ends with them.
+        lines += ["## Exit codes and time bounds", "", "```text", parser.epilog.strip(), "```", ""]
     for name, help_text, sub in _subcommands(parser):
         lines += _section([parser.prog, name], help_text, sub, 2)
     return "\n".join(lines).rstrip() + "\n"

@@ -273,10 +273,12 @@ def wait_until_ready(
 
 def provisioned_paths(layout: cfg.Layout) -> list[Path]:
     """Folders the hostPath provisioner made for this cluster's volumes."""
-    from kubernetes import client, config
+    from kubernetes import client
+
+    from kklab.cluster.talking import new_api_client
 
     try:
-        api_client = config.new_client_from_config(config_file=str(layout.learner_kubeconfig))
+        api_client = new_api_client(layout.learner_kubeconfig)
         volumes = client.CoreV1Api(api_client).list_persistent_volume(_request_timeout=3).items
     except Exception:
         return []

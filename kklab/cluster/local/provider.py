@@ -92,25 +92,16 @@ class LocalProvider:
     # --- status ----------------------------------------------------------------
 
     def status(self) -> ClusterStatus:
-        """Each component's health; a dead one names its log."""
+        """Each component's health: its process, and for those that answer, its answer.
+
+        A process that is gone is ✗ with the last line of its log; one that is
+        stopped (SIGSTOP) or does not answer is ✗ too, whatever its PID says.
+        """
         state = self._state()
         if state is None:
             return ClusterStatus(self.name, exists=False)
-        components = []
-        for record in self._records(state):
-            if processes.is_running(record):
-                components.append(ComponentStatus(record.name, True, f"PID {record.pid}"))
-            else:
-                last = _last_line(Path(record.log_path))
-                components.append(
-                    ComponentStatus(
-                        record.name,
-                        False,
-                        f"not running; its log is {record.log_path}"
-                        + (f": {last}" if last else ""),
-                    )
-                )
         api_ok = _api_ready(self.root / "pki", timeout_s=3)
+        components = [_component_status(record, api_ok=api_ok) for record in self._records(state)]
         components.append(
             ComponentStatus(
                 "api",
@@ -123,7 +114,13 @@ class LocalProvider:
     # --- up --------------------------------------------------------------------
 
     def up(self) -> ClusterInfo:
-        """Start the cluster and wait until it is really ready; reuse a healthy one."""
+        """Start the cluster and wait until it is really ready; reuse a healthy one.
+
+        A cluster that is there but unhealthy (a component died, the machine
+        rebooted, a process is frozen) is restarted on its existing etcd data,
+        certificates and node folders, so the learner's work survives; only
+        ``kklab down`` (or ``kklab up --fresh``) deletes it.
+        """
         started = time.monotonic()
         if os.geteuid() != 0:
             raise NotRootError(
@@ -137,12 +134,95 @@ class LocalProvider:
                 info = self.info()
                 assert info is not None
                 return info
-            say("… a previous local cluster did not stop cleanly: cleaning it up first")
+            layout = self._restartable(existing)
+            if layout is not None:
+                return self._restart(existing, layout, started)
+            say(f"… a previous {NAME} left nothing to keep: cleaning it up first")
             self.down(quiet=True)
+        programs = self._check_host()
+        layout = cfg.Layout.at(self.root, node_name=host.node_name(), node_ip=host.node_ip())
+        self._prepare_folders(layout, keep_data=False)
+        started_dockerd = self._docker(layout)
+        self._write_config(layout)
+        try:
+            self._start_components(layout, programs, started, started_dockerd)
+        except BaseException:
+            say(f"✗ start-up failed: stopping what was started (logs kept in {layout.logs})")
+            self.down(quiet=True)
+            raise
+        return self._ready(layout, started, "a new, empty cluster")
+
+    def _restartable(self, state: dict[str, Any]) -> cfg.Layout | None:
+        """The layout to restart on, None when there is no data to keep.
+
+        Raises when there is data but this machine can no longer run it (its
+        node name or IP changed): deleting it is the learner's choice.
+        """
+        node_name, node_ip = state.get("node_name"), state.get("node_ip")
+        if not node_name or not node_ip:
+            return None
+        layout = cfg.Layout.at(self.root, node_name=str(node_name), node_ip=str(node_ip))
+        has_data = (layout.etcd_data / "member").is_dir()
+        has_pki = all(
+            (layout.pki / f"{stem}.crt").exists() for stem in ("ca", "apiserver", "admin")
+        )
+        if not has_data:
+            return None
+        now_name, now_ip = host.node_name(), host.node_ip()
+        if not has_pki or (now_name, now_ip) != (node_name, node_ip):
+            why = (
+                "its certificates are missing"
+                if not has_pki
+                else f"it was made for node {node_name} at {node_ip}, this machine is now "
+                f"{now_name} at {now_ip}"
+            )
+            raise ClusterError(
+                f"the {NAME} cluster cannot be restarted with its data: {why}",
+                fix="run `kklab up --fresh` for a new, empty cluster (the labs' objects are "
+                "lost; start the labs again), or restore the machine's old address",
+            )
+        return layout
+
+    def _restart(self, state: dict[str, Any], layout: cfg.Layout, started: float) -> ClusterInfo:
+        """Stop what is left of the cluster and start it again on its data; keep the data
+        (and the state file, so `kklab status` shows what failed) if that fails."""
+        say(
+            f"… {NAME} is not healthy: restarting it on its existing data "
+            "(your work is kept; `kklab up --fresh` would start an empty cluster)"
+        )
+        old = self._records(state)
+        with ThreadPoolExecutor(max_workers=len(old) + 1) as pool:
+            list(pool.map(lambda record: processes.stop(record, grace_s=5.0), old))
+        programs = self._check_host()
+        self._prepare_folders(layout, keep_data=True)
+        previous_dockerd = state.get("dockerd")
+        started_dockerd = self._docker(layout)
+        if started_dockerd is None and previous_dockerd:
+            record = processes.ProcessRecord.from_json(previous_dockerd)
+            started_dockerd = record if processes.is_running(record) else None
+        self._write_config(layout, keep_pki=True)
+        records: list[processes.ProcessRecord] = []
+        try:
+            self._start_components(layout, programs, started, started_dockerd, records)
+        except BaseException:
+            say(
+                f"✗ restart failed: stopping what was started; the cluster's data is kept "
+                f"(logs in {layout.logs}, previous ones in {layout.logs / 'previous'})"
+            )
+            with ThreadPoolExecutor(max_workers=len(records) + 1) as pool:
+                list(pool.map(lambda record: processes.stop(record, grace_s=1.0), records))
+            self._save_state(layout, records or old, started_dockerd)
+            raise
+        return self._ready(layout, started, "restarted on its existing data, your work kept")
+
+    def _check_host(self) -> dict[str, str]:
+        """Binaries, programs and free ports the cluster needs; the programs' paths."""
         for name in (*toolchain.SERVER_BINARIES, "kubectl"):
             toolchain.binary(name)
-        etcd = _require_program("etcd", "etcd-server")
-        dnsmasq = _require_program("dnsmasq", "dnsmasq-base")
+        programs = {
+            "etcd": _require_program("etcd", "etcd-server"),
+            "dnsmasq": _require_program("dnsmasq", "dnsmasq-base"),
+        }
         for program, package in (("iptables", "iptables"), ("ip", "iproute2")):
             _require_program(program, package)
         if not Path("/usr/lib/cni/bridge").exists():
@@ -157,9 +237,10 @@ class LocalProvider:
                     f"port {port}, which {component} needs, is in use by {owner}",
                     fix="stop that program (or its cluster) and run `kklab up` again",
                 )
+        return programs
 
-        layout = cfg.Layout.at(self.root, node_name=host.node_name(), node_ip=host.node_ip())
-        self._prepare_folders(layout)
+    def _docker(self, layout: cfg.Layout) -> processes.ProcessRecord | None:
+        """Start dockerd when it does not answer (the record of ours, else None); check images."""
         started_dockerd = None
         if not docker.daemon_answers():
             started_dockerd = docker.start_daemon(layout.logs / "dockerd.log")
@@ -169,67 +250,78 @@ class LocalProvider:
                     f"the image {image} is not in Docker",
                     fix="run `sudo kklab toolchain install` (it builds the images offline)",
                 )
-        self._write_config(layout)
-        records: list[processes.ProcessRecord] = []
-        try:
-            records.append(self._start_etcd(layout, etcd))
-            self._save_state(layout, records, started_dockerd)
-            _wait("etcd healthy", started, lambda: _etcd_healthy(), records, timeout_s=30)
-            records.append(self._start("kube-apiserver", layout, _apiserver_args(layout)))
-            self._save_state(layout, records, started_dockerd)
-            _wait(
-                "kube-apiserver ready",
-                started,
-                lambda: _api_ready(layout.pki),
-                records,
-                timeout_s=60,
-            )
-            for name, args in _node_and_controllers(layout):
-                records.append(self._start(name, layout, args))
-            records.append(self._start_dnsmasq(layout, dnsmasq))
-            records.append(
-                self._start(
-                    "dns-watcher",
-                    layout,
-                    [
-                        sys.executable,
-                        "-m",
-                        "kklab.cluster.local.dns",
-                        "--kubeconfig",
-                        str(layout.kubeconfig_for("admin")),
-                        "--hosts-file",
-                        str(layout.dns / "hosts"),
-                        "--dnsmasq-pid-file",
-                        str(layout.dns / "dnsmasq.pid"),
-                    ],
-                    program=None,
-                )
-            )
-            self._save_state(layout, records, started_dockerd)
-            api_client = ClusterInfo(self.name, NAME, layout.learner_kubeconfig, NAME).api_client()
-            bootstrap.create_objects(api_client, layout)
-            bootstrap.wait_until_ready(
-                api_client,
+        return started_dockerd
+
+    def _start_components(
+        self,
+        layout: cfg.Layout,
+        programs: dict[str, str],
+        started: float,
+        started_dockerd: processes.ProcessRecord | None,
+        records: list[processes.ProcessRecord] | None = None,
+    ) -> None:
+        """Start every component in order and wait until the cluster is really ready.
+
+        ``records`` collects what was started, for the caller to clean up on failure.
+        """
+        records = [] if records is None else records
+        records.append(self._start_etcd(layout, programs["etcd"]))
+        self._save_state(layout, records, started_dockerd)
+        _wait("etcd healthy", started, lambda: _etcd_healthy(), records, timeout_s=30)
+        records.append(self._start("kube-apiserver", layout, _apiserver_args(layout)))
+        self._save_state(layout, records, started_dockerd)
+        _wait(
+            "kube-apiserver ready",
+            started,
+            lambda: _api_ready(layout.pki),
+            records,
+            timeout_s=60,
+        )
+        for name, args in _node_and_controllers(layout):
+            records.append(self._start(name, layout, args))
+        records.append(self._start_dnsmasq(layout, programs["dnsmasq"]))
+        records.append(
+            self._start(
+                "dns-watcher",
                 layout,
-                started=started,
-                alive=lambda: _first_dead(records),
-                timeout_s=READY_TIMEOUT_S,
+                [
+                    sys.executable,
+                    "-m",
+                    "kklab.cluster.local.dns",
+                    "--kubeconfig",
+                    str(layout.kubeconfig_for("admin")),
+                    "--hosts-file",
+                    str(layout.dns / "hosts"),
+                    "--dnsmasq-pid-file",
+                    str(layout.dns / "dnsmasq.pid"),
+                ],
+                program=None,
             )
-        except BaseException:
-            say(f"✗ start-up failed: stopping what was started (logs kept in {layout.logs})")
-            self.down(quiet=True)
-            raise
+        )
+        self._save_state(layout, records, started_dockerd)
+        api_client = ClusterInfo(self.name, NAME, layout.learner_kubeconfig, NAME).api_client()
+        bootstrap.create_objects(api_client, layout)
+        bootstrap.wait_until_ready(
+            api_client,
+            layout,
+            started=started,
+            alive=lambda: _first_dead(records),
+            timeout_s=READY_TIMEOUT_S,
+        )
+
+    def _ready(self, layout: cfg.Layout, started: float, how: str) -> ClusterInfo:
         learner = cfg.kubeconfig(layout, "admin", NAME)
         target = kubeconfigs.add_context(learner, NAME)
         say(
-            f"✓ {NAME} ready in {time.monotonic() - started:.1f} s; kubectl context "
+            f"✓ {NAME} ready in {time.monotonic() - started:.1f} s ({how}); kubectl context "
             f"{NAME} added to {target}"
         )
         return ClusterInfo(self.name, NAME, layout.learner_kubeconfig, NAME)
 
-    def _prepare_folders(self, layout: cfg.Layout) -> None:
-        for folder in layout.removable():
-            shutil.rmtree(folder, ignore_errors=True)
+    def _prepare_folders(self, layout: cfg.Layout, *, keep_data: bool) -> None:
+        if not keep_data:
+            for folder in layout.removable():
+                shutil.rmtree(folder, ignore_errors=True)
         if layout.logs.exists():
             previous = layout.logs / "previous"
             shutil.rmtree(previous, ignore_errors=True)
@@ -248,13 +340,15 @@ class LocalProvider:
             folder.mkdir(parents=True, exist_ok=True)
         layout.etcd_data.chmod(0o700)
 
-    def _write_config(self, layout: cfg.Layout) -> None:
-        pki.create(
-            layout.pki,
-            node_name=layout.node_name,
-            node_ip=layout.node_ip,
-            service_ip=cfg.SERVICE_IP,
-        )
+    def _write_config(self, layout: cfg.Layout, *, keep_pki: bool = False) -> None:
+        """Certificates (kept on a restart: the data was signed with them), then config files."""
+        if not keep_pki:
+            pki.create(
+                layout.pki,
+                node_name=layout.node_name,
+                node_ip=layout.node_ip,
+                service_ip=cfg.SERVICE_IP,
+            )
         identities = {
             "admin": "admin",
             "controller-manager": "controller-manager",
@@ -392,6 +486,57 @@ def _last_line(path: Path) -> str:
     except OSError:
         return ""
     return lines[-1][:200] if lines else ""
+
+
+def _kubelet_healthy() -> bool:
+    try:
+        with urllib.request.urlopen("http://127.0.0.1:10248/healthz", timeout=2) as response:
+            return bool(response.status == 200)
+    except OSError:
+        return False
+
+
+# How to ask a running component whether it works, and where it answers.
+_PROBES: dict[str, tuple[str, Callable[[], bool]]] = {
+    "etcd": (f"http://127.0.0.1:{cfg.ETCD_CLIENT_PORT}/health", lambda: _etcd_healthy()),
+    "kubelet": ("http://127.0.0.1:10248/healthz", lambda: _kubelet_healthy()),
+}
+
+
+def _component_status(record: processes.ProcessRecord, *, api_ok: bool) -> ComponentStatus:
+    """One process's line: gone (with its log's last line), stopped, silent, or healthy."""
+    state = processes.state(record)
+    if state == "gone":
+        last = _last_line(Path(record.log_path))
+        return ComponentStatus(
+            record.name,
+            False,
+            f"not running (PID {record.pid} is gone); its log is {record.log_path}"
+            + (f": {last}" if last else "")
+            + "; `kklab up` restarts the cluster with your work",
+        )
+    if state == "stopped":
+        return ComponentStatus(
+            record.name,
+            False,
+            f"PID {record.pid} is stopped (frozen): `kill -CONT {record.pid}` resumes it, "
+            "`kklab up` restarts the cluster with your work",
+        )
+    if record.name == "kube-apiserver":
+        answers, where = api_ok, f"https://127.0.0.1:{cfg.API_PORT}/readyz"
+    elif record.name in _PROBES:
+        where, probe = _PROBES[record.name]
+        answers = probe()
+    else:
+        return ComponentStatus(record.name, True, f"PID {record.pid}")
+    if answers:
+        return ComponentStatus(record.name, True, f"PID {record.pid}, answers at {where}")
+    return ComponentStatus(
+        record.name,
+        False,
+        f"PID {record.pid} runs but gives no healthy answer at {where}; its log is "
+        f"{record.log_path}",
+    )
 
 
 def _etcd_healthy() -> bool:

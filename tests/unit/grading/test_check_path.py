@@ -102,6 +102,7 @@ def cluster_with(monkeypatch: pytest.MonkeyPatch, phase: str | None) -> None:
     """`connect` finds a cluster whose only claim is in ``phase`` (None: no claim)."""
     connection = SimpleNamespace(api_client=object(), namespace=NS)
     monkeypatch.setattr("kklab.connecting.connect", lambda lab=None: connection)
+    monkeypatch.setattr("kklab.connecting.require_started", lambda connection, lab: None)
     monkeypatch.setattr(commands, "ApiClientTransport", lambda api_client: FakeTransport(phase))
 
 
@@ -181,8 +182,9 @@ def test_an_invalid_grader_exits_2_with_json(
     cluster_with(monkeypatch, "Bound")
     code, out = run_cli(capsys, "07", "--json")
     assert code == 2 and "unknown function lower()" in json.loads(out)["error"]
-    code, out = run_cli(capsys, "07")
-    assert code == 2 and out.startswith("kklab: ") and "unknown function lower()" in out
+    code = cli.main(["check", "07"])
+    err = capsys.readouterr().err
+    assert code == 2 and err.startswith("kklab: ") and "unknown function lower()" in err
 
 
 def test_an_expression_that_cannot_be_evaluated_is_an_error_not_a_pass(
@@ -227,7 +229,8 @@ def test_the_notebook_and_the_classroom_grade_through_the_facade(
     cluster_with(monkeypatch, "Bound")
     monkeypatch.setattr(current, "grade_lab", spy)
     spec = commands._load_grader("07", None)
-    session = SimpleNamespace(api_client=object(), namespace=NS)
+    lab = SimpleNamespace(id="07-storage")
+    session = SimpleNamespace(api_client=object(), namespace=NS, connection=None, lab=lab)
     current.set_current(session, spec)  # type: ignore[arg-type]
     assert current.run_checks("1").passed
     assert calls[-1]["namespace"] == NS and calls[-1]["include_hidden"] is False
