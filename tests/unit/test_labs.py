@@ -285,3 +285,28 @@ def test_lint_catches_ids_titles_and_parameters_that_disagree(tree: Path) -> Non
 def test_lint_names_a_grader_without_a_lab(tree: Path) -> None:
     (tree / "graders" / "43-orphan.yaml").write_text("lab: 43-orphan\n")
     assert "there is no lab" in lint_all()["43-orphan"][0].line()
+
+
+def test_workspace_gives_each_learner_a_variant_and_keeps_their_work(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import nbformat
+
+    from kklab.labs.student import write_workspace
+    from kklab.labs.variants import recorded_seeds
+
+    monkeypatch.setenv("KKLAB_HOME", str(tmp_path / "home"))
+    monkeypatch.delenv("KKLAB_SEED", raising=False)
+    lab = find_lab("01-pods")
+    ((path, seed),) = write_workspace([lab], tmp_path / "workspace")
+    assert recorded_seeds() == {"01-pods": seed} and seed != "default"
+    notebook = nbformat.read(str(path), as_version=4)
+    assert notebook.cells[1].source.endswith(f"%lab 01-pods --seed {seed}")
+    text = "\n".join(cell.source for cell in notebook.cells)
+    assert "BEGIN SOLUTION" not in text and "autograde(" not in text
+    assert f"port {lab.values(seed)['web_port']}" in text  # the learner's own values
+    path.write_text(path.read_text().replace("Write your answer here", "my answer"))
+    assert write_workspace([lab], tmp_path / "workspace") == []  # their work is kept
+    assert "my answer" in path.read_text()
+    ((_, chosen),) = write_workspace([lab], tmp_path / "other", seed="default")
+    assert chosen == "default"

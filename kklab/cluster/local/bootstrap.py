@@ -101,19 +101,50 @@ def _retry(action: Callable[[], Any], what: str, timeout_s: float = 30) -> Any:
             time.sleep(0.3)
 
 
+def _ensure(read: Callable[[], Any], create: Callable[[], Any], what: str) -> None:
+    """Create an object unless it is there already (a cluster restarted on its data has it).
+
+    Read first: a Service whose fixed clusterIP is already taken is refused with
+    422 before the API server would say it exists (409).
+    """
+    from kubernetes.client import ApiException
+
+    def missing() -> bool:
+        try:
+            read()
+        except ApiException as err:
+            if err.status == 404:
+                return True
+            raise
+        return False
+
+    if _retry(missing, what):
+        _retry(create, what)
+
+
 def create_objects(api_client: Any, layout: cfg.Layout) -> None:
-    """Create the DNS Service and Endpoints and the two StorageClasses."""
+    """Create the DNS Service and Endpoints and the two StorageClasses (those missing)."""
     from kubernetes import client
 
     core = client.CoreV1Api(api_client)
     storage = client.StorageV1Api(api_client)
     service, endpoints = dns_objects(layout.node_ip)
-    _retry(lambda: core.create_namespaced_service("kube-system", service), "Service kube-dns")
-    _retry(lambda: core.create_namespaced_endpoints("kube-system", endpoints), "Endpoints kube-dns")
+    _ensure(
+        lambda: core.read_namespaced_service("kube-dns", "kube-system"),
+        lambda: core.create_namespaced_service("kube-system", service),
+        "Service kube-dns",
+    )
+    _ensure(
+        lambda: core.read_namespaced_endpoints("kube-dns", "kube-system"),
+        lambda: core.create_namespaced_endpoints("kube-system", endpoints),
+        "Endpoints kube-dns",
+    )
     for storage_class in storage_classes():
-        _retry(
+        name = storage_class["metadata"]["name"]
+        _ensure(
+            lambda name=name: storage.read_storage_class(name),  # type: ignore[misc]
             lambda sc=storage_class: storage.create_storage_class(sc),  # type: ignore[misc]
-            f"StorageClass {storage_class['metadata']['name']}",
+            f"StorageClass {name}",
         )
 
 
