@@ -329,7 +329,7 @@ def test_a_lab_never_started_says_so_at_once(cluster: RunningCluster) -> None:
     as_json = kklab("check", LAB, "1", "--json")
     trouble(as_json, "is not started here")
     assert "is not started here" in json.loads(as_json.stdout)["error"]
-    trouble(kklab("check", LAB, "9"), f"lab {LAB} has no exercise '9'")
+    trouble(kklab("check", LAB, "9"), f'lab {LAB} has no exercise "9"')
     trouble(kklab("check", "01-pod", "1"), "01-pod")
 
 
