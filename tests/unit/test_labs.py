@@ -64,6 +64,8 @@ def test_source_parses_into_exercises_answers_and_demo_cells() -> None:
     assert demos == ["%kubectl get pods", "%kubectl get pvc"]
     with pytest.raises(LabError, match="choose one of: 1, mount-the-claim"):
         model.exercise("2")
+    with pytest.raises(LabError, match="has no exercise '2'"):
+        model.answers("2")
 
 
 def test_built_notebook_has_setup_check_and_test_cells_with_the_graders_points() -> None:
