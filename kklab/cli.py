@@ -151,7 +151,6 @@ def cmd_graders_lint(_args: argparse.Namespace) -> int:
 
 
 def cmd_lab_list(_args: argparse.Namespace) -> int:
-    from kklab.grading import load_lab
     from kklab.labs import all_labs, progress
     from kklab.labs.variants import seed_for
 
@@ -160,7 +159,7 @@ def cmd_lab_list(_args: argparse.Namespace) -> int:
         print("no labs found")
         return 1
     for lab in labs:
-        spec = load_lab(lab.grader, values=lab.values(seed_for(lab.id)))
+        spec = lab.load_grader(seed_for(lab.id))
         best = progress.summary(lab.id)
         possible = sum(c.points for e in spec.exercises for c in e.checks)
         earned = sum(item["earned"] for item in best.values())

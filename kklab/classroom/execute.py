@@ -155,13 +155,12 @@ class KklabExecute(Execute):  # type: ignore[misc]
             return super().preprocess(nb, resources, km)
         from kklab.classroom import sandbox
         from kklab.connecting import connect
-        from kklab.grading import load_lab
         from kklab.labs import find_lab
 
         resources = resources if resources is not None else {}
         student = str(resources.get("nbgrader", {}).get("student") or "validate")
         lab = find_lab(lab_id)
-        spec = load_lab(lab.grader, values=lab.values())
+        spec = lab.load_grader()
         api_client = connect().api_client
         with tempfile.TemporaryDirectory(prefix="kklab-submission-") as scratch:
             home = Path(scratch)

@@ -94,7 +94,7 @@ def _load_grader(lab: str, graders_dir: Path | None) -> Lab:
         definition = find_lab(path.stem)
     except LabError:  # a grader without a lab folder (tests): no parameters
         return load_lab(path)
-    return load_lab(path, values=definition.values(seed_for(definition.id)))
+    return load_lab(path, values=definition.values(seed_for(definition.id)))  # path: graders_dir
 
 
 def grade_lab(

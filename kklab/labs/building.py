@@ -29,7 +29,7 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
@@ -45,6 +45,9 @@ from kklab.labs.model import (
     grade_id,
 )
 from kklab.labs.variants import DEFAULT_SEED
+
+if TYPE_CHECKING:
+    from kklab.labs.catalogue import LabDefinition
 
 KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
 
@@ -151,6 +154,18 @@ def _check_cells(exercise: str, points: int) -> list[Any]:
         },
     )
     return [button, test]
+
+
+def grader_points(lab: LabDefinition, seed: str | None = None) -> dict[str, int]:
+    """Each exercise's points: the sum of its checks' points in the grader."""
+    spec = lab.load_grader(seed)
+    return {e.id: sum(check.points for check in e.checks) for e in spec.exercises}
+
+
+def built_notebook(lab: LabDefinition, seed: str | None = None) -> Any:
+    """The teacher's notebook of ``lab`` for the variant ``seed`` (defaults for None)."""
+    chosen = None if seed in (None, DEFAULT_SEED) else seed
+    return build_notebook(lab.model(chosen), grader_points(lab, chosen), chosen)
 
 
 def notebook_text(notebook: Any) -> str:

@@ -31,6 +31,7 @@ from kklab.errors import KklabError
 from kklab.labs.variants import Parameter, draw, parse_parameters, substitute
 
 if TYPE_CHECKING:
+    from kklab.grading.spec import Lab as GraderLab
     from kklab.labs.model import LabModel
 
 REPOSITORY = Path(__file__).resolve().parent.parent.parent
@@ -130,6 +131,12 @@ class LabDefinition:
                 fix="restore it from the repository",
             ) from err
         return parse_source(self.render(text, seed), self.id, str(self.source))
+
+    def load_grader(self, seed: str | None = None) -> GraderLab:
+        """The lab's grader with the variant ``seed``'s values (the defaults for None)."""
+        from kklab.grading import load_lab
+
+        return load_lab(self.grader, values=self.values(seed))
 
     def start_manifests(self, seed: str | None = None) -> list[tuple[Path, str]]:
         """Each ``start/`` manifest and its text for the variant ``seed``."""

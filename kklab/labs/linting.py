@@ -24,9 +24,9 @@ from pathlib import Path
 from typing import Any
 
 from kklab.errors import KklabError
-from kklab.labs.building import build_notebook, notebook_text
+from kklab.labs.building import built_notebook, notebook_text
 from kklab.labs.catalogue import LabDefinition, all_labs, graders_dir, labs_dir
-from kklab.labs.variants import DEFAULT_SEED, placeholders
+from kklab.labs.variants import placeholders
 
 LINT_SEED = "lint"
 """A seed that draws a non-default variant, so lint also loads every lab that way."""
@@ -42,20 +42,6 @@ class Problem:
 
     def line(self) -> str:
         return f"{self.where}: {self.problem}" + (f": {self.fix}" if self.fix else "")
-
-
-def grader_points(lab: LabDefinition, seed: str | None = None) -> dict[str, int]:
-    """Each exercise's points: the sum of its checks' points in the grader."""
-    from kklab.grading import load_lab
-
-    spec = load_lab(lab.grader, values=lab.values(seed))
-    return {e.id: sum(check.points for check in e.checks) for e in spec.exercises}
-
-
-def built_notebook(lab: LabDefinition, seed: str | None = None) -> Any:
-    """The teacher's notebook of ``lab`` for the variant ``seed`` (defaults for None)."""
-    chosen = None if seed in (None, DEFAULT_SEED) else seed
-    return build_notebook(lab.model(chosen), grader_points(lab, chosen), chosen)
 
 
 def write_built(lab: LabDefinition) -> bool:

@@ -89,9 +89,7 @@ class LabSession:
 
     def grader(self) -> GraderLab:
         """The lab's grader, for this variant."""
-        from kklab.grading import load_lab
-
-        return load_lab(self.lab.grader, values=self.values)
+        return self.lab.load_grader(self.seed)
 
     @property
     def namespace(self) -> str:

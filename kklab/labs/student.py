@@ -52,7 +52,7 @@ def write_workspace(
     lab already has here, else a new random one, which is then remembered so
     ``kklab check`` grades the same variant. Returns (notebook, seed) pairs.
     """
-    from kklab.labs.linting import built_notebook
+    from kklab.labs.building import built_notebook
     from kklab.labs.variants import DEFAULT_SEED, new_seed, record_seed, recorded_seeds
 
     written = []

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from kklab.connecting import Connection
-from kklab.labs import LabDefinition, lab_labels
+from kklab.labs import LAB_LABEL, LabDefinition, lab_labels
 from kklab.labs.session import LabSession
 from tests.helpers import busybox_pod, wait_for
 
@@ -59,6 +59,15 @@ def solve(session: LabSession, exercises: list[str]) -> None:
     for answer in session.model().answers():
         if answer.exercise in exercises:
             session.run_solution(answer.source)
+
+
+def delete_lab_volumes(cluster: Any, lab_id: str) -> None:
+    """Delete the PersistentVolumes a scratch run made for ``lab_id`` (they outlive namespaces)."""
+    from kubernetes import client
+
+    core = client.CoreV1Api(cluster.api_client)
+    for volume in core.list_persistent_volume(label_selector=f"{LAB_LABEL}={lab_id}").items:
+        core.delete_persistent_volume(volume.metadata.name)
 
 
 def drop(session: LabSession) -> None:

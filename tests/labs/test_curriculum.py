@@ -6,7 +6,6 @@ from pathlib import Path
 
 import yaml
 
-from kklab.grading import load_lab
 from kklab.labs import all_labs
 
 CURRICULUM = Path(__file__).resolve().parents[2] / "labs" / "curriculum.yaml"
@@ -23,7 +22,7 @@ def test_every_graded_concept_has_an_exercise_with_checks() -> None:
             if lab_id not in labs:
                 problems.append(f"{lab_id}: no such lab for {concept['concept']!r}")
                 continue
-            spec = load_lab(labs[lab_id].grader, values=labs[lab_id].values())
+            spec = labs[lab_id].load_grader()
             checked = {e.id for e in spec.exercises if e.checks}
             missing = [e for e in concept.get("exercises") or [] if e not in checked]
             if not concept.get("exercises") or missing:

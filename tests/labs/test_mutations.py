@@ -19,10 +19,10 @@ from typing import Any
 import pytest
 import yaml
 
-from kklab.grading import grade, load_lab, render_text
-from kklab.labs import LAB_LABEL, find_lab
+from kklab.grading import grade, render_text
+from kklab.labs import find_lab
 from tests.conftest import RunningCluster
-from tests.labs.harness import drop, scratch_session, settle, solve
+from tests.labs.harness import delete_lab_volumes, drop, scratch_session, settle, solve
 
 pytestmark = pytest.mark.cluster
 
@@ -51,7 +51,7 @@ def _run(
     cluster: RunningCluster, lab_id: str, isolated: bool, mutation: dict[str, Any]
 ) -> tuple[str, str]:
     lab = find_lab(lab_id)
-    spec = load_lab(lab.grader, values=lab.values())
+    spec = lab.load_grader()
     session = scratch_session(cluster, lab, start_manifests=mutation.get("start"))
     try:
         solve(session, list(mutation.get("solve_first") or []))
@@ -76,15 +76,7 @@ def _run(
     finally:
         drop(session)
         if isolated:
-            _delete_lab_volumes(cluster, lab_id)
-
-
-def _delete_lab_volumes(cluster: RunningCluster, lab_id: str) -> None:
-    from kubernetes import client
-
-    core = client.CoreV1Api(cluster.api_client)
-    for volume in core.list_persistent_volume(label_selector=f"{LAB_LABEL}={lab_id}").items:
-        core.delete_persistent_volume(volume.metadata.name)
+            delete_lab_volumes(cluster, lab_id)
 
 
 def _outcome(get: Any) -> tuple[str, str]:
@@ -117,7 +109,7 @@ def outcome(cluster: RunningCluster, lab: str, mutation: dict[str, Any]) -> tupl
 def test_every_exercise_has_at_least_three_mutations() -> None:
     for path in sorted(CORPUS.glob("*.yaml")):
         data = yaml.safe_load(path.read_text())
-        spec = load_lab(find_lab(data["lab"]).grader, values=find_lab(data["lab"]).values())
+        spec = find_lab(data["lab"]).load_grader()
         counts = {exercise.id: 0 for exercise in spec.exercises}
         for mutation in data["mutations"]:
             counts[mutation["exercise"]] += 0 if mutation.get("passes") else 1

@@ -15,10 +15,8 @@ from typing import Any
 import nbformat
 import pytest
 
-from kklab.grading import load_lab
 from kklab.labs import all_labs, lifecycle
-from kklab.labs.building import notebook_text
-from kklab.labs.linting import built_notebook
+from kklab.labs.building import built_notebook, notebook_text
 from kklab.labs.model import cell_role
 from kklab.labs.student import student_version
 from tests.conftest import RunningCluster
@@ -80,7 +78,7 @@ def test_source_notebook_passes_every_check(
     lifecycle.reset(lab.id)
     notebook = _execute(nbformat.read(str(lab.notebook), as_version=4), lab, monkeypatch)
     assert _errors(notebook) == []
-    spec = load_lab(lab.grader, values=lab.values())
+    spec = lab.load_grader()
     points = {e.id: sum(c.points for c in e.checks) for e in spec.exercises}
     for cell in notebook.cells:
         role = cell_role(cell)
@@ -101,7 +99,7 @@ def test_learner_copy_runs_cleanly_and_fails_every_check(
     lifecycle.reset(lab.id)
     notebook = _execute(student_version(lab.notebook), lab, monkeypatch, KKLAB_CHECK_TIMEOUT_S="0")
     assert _errors(notebook) == []
-    spec = load_lab(lab.grader, values=lab.values())
+    spec = lab.load_grader()
     visible = {e.id: [c.id for c in e.checks if not c.hidden] for e in spec.exercises}
     seen = set()
     for cell in notebook.cells:

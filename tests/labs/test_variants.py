@@ -13,12 +13,12 @@ from typing import Any
 
 import pytest
 
-from kklab.grading import grade, load_lab, render_text
-from kklab.labs import LAB_LABEL, all_labs
+from kklab.grading import grade, render_text
+from kklab.labs import all_labs
 from kklab.labs.model import parse_source
 from kklab.labs.variants import placeholders
 from tests.conftest import RunningCluster
-from tests.labs.harness import drop, scratch_session, settle, solve
+from tests.labs.harness import delete_lab_volumes, drop, scratch_session, settle, solve
 
 LABS = [lab for lab in all_labs() if lab.setup.parameters]
 SEEDS = ("ada", "bob")
@@ -55,18 +55,10 @@ def test_two_seeds_draw_different_values_and_texts(lab: Any) -> None:
 
 
 def _grade(cluster: RunningCluster, session: Any, seed: str, exercise: str) -> Any:
-    spec = load_lab(session.lab.grader, values=session.lab.values(seed))
+    spec = session.lab.load_grader(seed)
     return grade(
         cluster.api_client, session.namespace, spec, exercise, include_hidden=True, timeout_s=5
     )
-
-
-def _delete_lab_volumes(cluster: RunningCluster, lab_id: str) -> None:
-    from kubernetes import client
-
-    core = client.CoreV1Api(cluster.api_client)
-    for volume in core.list_persistent_volume(label_selector=f"{LAB_LABEL}={lab_id}").items:
-        core.delete_persistent_volume(volume.metadata.name)
 
 
 @pytest.mark.cluster
@@ -93,4 +85,4 @@ def test_each_variant_is_solved_by_its_own_solution_only(cluster: RunningCluster
                 assert any(str(value) in text for value in lab.values(other).values()), text
         finally:
             drop(session)
-            _delete_lab_volumes(cluster, lab.id)
+            delete_lab_volumes(cluster, lab.id)

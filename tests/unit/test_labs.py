@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 
 from kklab.classroom.execute import graded_exercise
 from kklab.labs import LabError, all_labs, find_lab
-from kklab.labs.building import build_notebook, notebook_text
-from kklab.labs.linting import built_notebook, lint_all, lint_command, write_built
+from kklab.labs.building import build_notebook, built_notebook, notebook_text
+from kklab.labs.linting import lint_all, lint_command, write_built
 from kklab.labs.model import cell_role, parse_source, role_of_grade_id
 from kklab.labs.scaffold import new_lab
 from kklab.labs.student import student_version
