@@ -28,12 +28,17 @@ lint: venv
 	$(BIN)/mypy
 
 # The whole suite on a fresh machine: set-up, lint, unit tests, cluster tests
-# (which must run: KKLAB_REQUIRE_CLUSTER=1), then the stop/start lifecycle tests.
+# (which must run: KKLAB_REQUIRE_CLUSTER=1), then the stop/start lifecycle tests,
+# then every lab again on a fresh local cluster made like kind (`--like kind`:
+# only the `standard` StorageClass, kind's node name), as a kind user meets it.
 # `site` (mkdocs build --strict) runs right after lint, before the cluster is built.
 test: lint site cluster
 	bash tests/browser/ensure_browser.sh
 	KKLAB_REQUIRE_CLUSTER=1 $(BIN)/pytest -m 'not lifecycle' -p no:cacheprovider --durations=12
 	KKLAB_REQUIRE_CLUSTER=1 $(BIN)/pytest -m lifecycle -p no:cacheprovider
+	$(KKLAB) up --provider local --fresh --like kind
+	KKLAB_REQUIRE_CLUSTER=1 KKLAB_PROFILE=kind $(BIN)/pytest tests/labs -m 'not lifecycle' -p no:cacheprovider
+	$(KKLAB) down --provider local
 
 # Set everything up and open the course in JupyterLab.
 lab: cluster

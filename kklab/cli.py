@@ -67,7 +67,9 @@ def cmd_up(args: argparse.Namespace) -> int:
             f"a {running.name} cluster is already up",
             fix="run `kklab down` first, or keep using it (`kklab status`)",
         )
-    provider = choosing.provider_named(name, context=args.context, kubeconfig_path=args.kubeconfig)
+    provider = choosing.provider_named(
+        name, context=args.context, kubeconfig_path=args.kubeconfig, like=args.like
+    )
     if args.fresh:  # the learner's choice: everything in the cluster goes
         provider.down()
     info = provider.up()
@@ -181,7 +183,7 @@ def cmd_lab_start(args: argparse.Namespace) -> int:
 def cmd_lab_reset(args: argparse.Namespace) -> int:
     from kklab.labs import find_lab, lifecycle, progress
 
-    lifecycle.reset(args.lab)
+    lifecycle.reset(args.lab, everything=args.all)
     progress.forget(find_lab(args.lab).id)
     print(f"run `kklab lab start {args.lab}` to begin again")
     return 0
@@ -307,6 +309,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="existing provider: the kubeconfig file (default: $KUBECONFIG or ~/.kube/config)",
     )
     up.add_argument(
+        "--like",
+        choices=("kind",),
+        help="local provider: give only what that provider gives, named as it names it "
+        "(to test that a lab works there); the cluster keeps the profile it was made with",
+    )
+    up.add_argument(
         "--fresh",
         action="store_true",
         help="delete the cluster and everything in it first, then start a new, empty one "
@@ -364,6 +372,12 @@ def build_parser() -> argparse.ArgumentParser:
                 "--upto",
                 metavar="EXERCISE",
                 help="solve the exercises up to and including this one",
+            )
+        if action == "reset":
+            sub.add_argument(
+                "--all",
+                action="store_true",
+                help="delete the lab's namespace too (by default it is emptied and kept)",
             )
         if action in ("start", "solve"):
             sub.add_argument(

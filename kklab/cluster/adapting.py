@@ -212,6 +212,52 @@ def _resource(dynamic: Any, obj: dict[str, Any]) -> tuple[Any, dict[str, Any], s
     )
 
 
+# Mappings whose values are Kubernetes quantities (resources, capacity, quota, limit ranges).
+QUANTITY_MAPS = frozenset(
+    (
+        "requests",
+        "limits",
+        "capacity",
+        "hard",
+        "max",
+        "min",
+        "default",
+        "defaultRequest",
+        "overhead",
+    )
+)
+
+
+def quantities_as_strings(value: Any, key: str = "") -> Any:
+    """``value`` with numbers written where a quantity goes turned into strings.
+
+    ``kubectl apply`` accepts ``storage: 1073741824``; a 1.20 server's
+    server-side apply refuses it ("failed to create typed patch object"), so
+    kklab sends the quantity as the string the API stores anyway.
+
+    >>> quantities_as_strings({"resources": {"requests": {"storage": 1073741824, "cpu": 0.5}}})
+    {'resources': {'requests': {'storage': '1073741824', 'cpu': '0.5'}}}
+    >>> quantities_as_strings({"spec": {"replicas": 3, "emptyDir": {"sizeLimit": 64}}})
+    {'spec': {'replicas': 3, 'emptyDir': {'sizeLimit': '64'}}}
+    """
+    number = isinstance(value, (int, float)) and not isinstance(value, bool)
+    if isinstance(value, dict):
+        inside = key in QUANTITY_MAPS
+        return {
+            k: (
+                str(v)
+                if inside and isinstance(v, (int, float)) and not isinstance(v, bool)
+                else quantities_as_strings(v, k)
+            )
+            for k, v in value.items()
+        }
+    if isinstance(value, list):
+        return [quantities_as_strings(item, key) for item in value]
+    if number and key == "sizeLimit":
+        return str(value)
+    return value
+
+
 def apply_manifest(
     api_client: Any,
     manifest: str | Iterable[Mapping[str, Any]],
@@ -233,7 +279,7 @@ def apply_manifest(
     planned = []
     for obj in objects_of(manifest):
         resource, body, converted_from = _resource(dynamic, obj)
-        body = copy.deepcopy(body)
+        body = quantities_as_strings(copy.deepcopy(body))
         metadata = body.setdefault("metadata", {})
         target: str | None = None
         if resource.namespaced:

@@ -159,13 +159,23 @@ def choose() -> Choice:
 
 
 def provider_named(
-    name: str, *, context: str | None = None, kubeconfig_path: Path | None = None
+    name: str,
+    *,
+    context: str | None = None,
+    kubeconfig_path: Path | None = None,
+    like: str | None = None,
 ) -> Provider:
-    """A provider object; only ``existing`` takes a context and kubeconfig."""
+    """A provider object; only ``existing`` takes a context and kubeconfig, only ``local`` a
+    profile (``like="kind"``)."""
+    if like is not None and name != "local":
+        raise ClusterError(
+            "--like is for the local provider",
+            fix=f"run `kklab up --provider local --like {like}`",
+        )
     if name == "local":
         from kklab.cluster.local import LocalProvider
 
-        return LocalProvider()
+        return LocalProvider(like=like)
     if name == "kind":
         from kklab.cluster.kind import KindProvider
 

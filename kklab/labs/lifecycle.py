@@ -2,8 +2,9 @@
 
 * ``start``: a labelled namespace ``lab-NN-topic``, the kubeconfig context's
   namespace set to it, the lab's node folders and starting manifests;
-* ``reset``: deletes the namespace and the lab's labelled cluster-scoped
-  objects, and waits until they are gone;
+* ``reset``: empties the namespace (``emptying``; with ``everything``, deletes
+  it) and deletes the lab's labelled cluster-scoped objects, and waits until
+  they are gone;
 * ``solve``: applies the lab's reference solutions, up to an exercise.
 
 Only objects kklab labelled as its own are ever deleted.
@@ -26,6 +27,7 @@ import yaml
 from kklab.cluster import kubeconfigs
 from kklab.errors import KklabError
 from kklab.labs.catalogue import LAB_LABEL, MANAGED_BY, lab_labels, lab_namespace
+from kklab.labs.emptying import empty_namespace
 from kklab.labs.session import LabSession
 from kklab.labs.variants import DEFAULT_SEED, record_seed
 from kklab.shell import say
@@ -192,8 +194,21 @@ def _labelled(dynamic: Any, api_version: str, kind: str, lab_id: str) -> list[st
     return ours
 
 
-def reset(lab_name: str) -> None:
-    """Delete the lab's namespace and labelled cluster-scoped objects; wait until gone."""
+def _restore_namespace(core: Any, namespace: str, lab_id: str) -> None:
+    """Give the kept namespace back exactly kklab's labels (a lab may have added some)."""
+    labels = _namespace_labels(core, namespace) or {}
+    wanted = lab_labels(lab_id)
+    patch = {k: None for k in labels if k not in wanted and k != "kubernetes.io/metadata.name"}
+    if patch or any(labels.get(k) != v for k, v in wanted.items()):
+        core.patch_namespace(namespace, {"metadata": {"labels": {**patch, **wanted}}})
+
+
+def reset(lab_name: str, everything: bool = False) -> None:
+    """Empty the lab's namespace, delete its labelled cluster-scoped objects; wait until gone.
+
+    The namespace itself is kept (emptying it takes seconds, deleting it much
+    longer); ``everything`` deletes it too.
+    """
     started = time.monotonic()
     session = LabSession.open(lab_name)
     lab, namespace = session.lab, session.namespace
@@ -202,13 +217,18 @@ def reset(lab_name: str) -> None:
     from kubernetes.dynamic import DynamicClient
 
     core = client.CoreV1Api(session.api_client)
+    dynamic = DynamicClient(session.api_client)
     labels = _namespace_labels(core, namespace)
     if labels is not None and labels.get(LAB_LABEL) != lab.id:
         raise KklabError(
             f"namespace {namespace} was not made by kklab; leaving it alone",
             fix="delete it yourself if you mean to",
         )
-    if labels is not None:
+    emptied = 0
+    if labels is not None and not everything:
+        emptied = empty_namespace(dynamic, namespace).deleted
+        _restore_namespace(core, namespace, lab.id)
+    elif labels is not None:
         # Pods would take their grace period (30 s by default) to go: the lab's
         # state is being thrown away, so they go at once.
         core.delete_collection_namespaced_pod(namespace, grace_period_seconds=0)
@@ -217,7 +237,6 @@ def reset(lab_name: str) -> None:
         except ApiException as err:
             if err.status != 404:
                 raise
-    dynamic = DynamicClient(session.api_client)
     doomed = [(v, k, n) for v, k in CLUSTER_SCOPED for n in _labelled(dynamic, v, k, lab.id)]
     for api_version, kind, name in doomed:
         resource = dynamic.resources.get(api_version=api_version, kind=kind)
@@ -226,7 +245,12 @@ def reset(lab_name: str) -> None:
         except Exception as err:  # already gone is fine
             if getattr(err, "status", None) != 404:
                 raise
-    _wait(lambda: _namespace_labels(core, namespace) is None, f"namespace {namespace} to go", 120)
+    if everything:
+        _wait(
+            lambda: _namespace_labels(core, namespace) is None,
+            f"namespace {namespace} to go",
+            120,
+        )
     _wait(
         lambda: not any(_labelled(dynamic, v, k, lab.id) for v, k in CLUSTER_SCOPED),
         "the lab's cluster-wide objects to go",
@@ -234,9 +258,14 @@ def reset(lab_name: str) -> None:
     )
     for folder in _node_folders(session):
         shutil.rmtree(folder, ignore_errors=True)
+    what = (
+        f"namespace {namespace} deleted"
+        if everything
+        else f"{emptied} objects deleted in namespace {namespace}"
+    )
     say(
-        f"✓ lab {lab.id} reset: namespace {namespace} and {len(doomed)} cluster-wide "
-        f"objects deleted ({time.monotonic() - started:.1f} s)"
+        f"✓ lab {lab.id} reset: {what}, {len(doomed)} cluster-wide objects deleted "
+        f"({time.monotonic() - started:.1f} s)"
     )
 
 

@@ -187,3 +187,34 @@ def test_the_server_refusing_an_object_is_a_clear_error(
     assert message.startswith("the server refused Pod Bad_Name: ")
     assert "a lowercase RFC 1123 subdomain" in message
     assert message.endswith(": correct the manifest and apply it again")
+
+
+def test_numbers_written_as_quantities_are_applied_as_kubectl_applies_them(
+    cluster: RunningCluster, namespace: str
+) -> None:
+    """`storage: 1073741824` and `cpu: 0.5` are what `kubectl apply` accepts; so does %%apply."""
+    manifest = """
+apiVersion: v1
+kind: PersistentVolumeClaim
+metadata: {name: sized}
+spec:
+  accessModes: [ReadWriteOnce]
+  resources: {requests: {storage: 1073741824}}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: limited}
+spec:
+  containers:
+    - name: main
+      image: busybox:1.35
+      command: ["sleep", "3600"]
+      resources: {limits: {cpu: 0.5, memory: 67108864}}
+"""
+    applied = apply_manifest(cluster.api_client, manifest, namespace)
+    assert [a.action for a in applied] == ["created", "created"]
+    core = client.CoreV1Api(cluster.api_client)
+    claim = core.read_namespaced_persistent_volume_claim("sized", namespace)
+    assert claim.spec.resources.requests["storage"] == "1073741824"
+    limits = core.read_namespaced_pod("limited", namespace).spec.containers[0].resources.limits
+    assert (limits["cpu"], limits["memory"]) == ("500m", "67108864")

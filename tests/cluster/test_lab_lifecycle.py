@@ -68,8 +68,23 @@ def test_start_solve_check_and_reset(cluster: RunningCluster, tmp_path: Path) ->
         as_json = kklab("check", "01-pods", "1", "--json")
         assert '"status": "passed"' in as_json.stdout
 
+        # What a learner may add that the next start must not trip over.
+        core.patch_namespace("lab-01-pods", {"metadata": {"labels": {"team": "shop"}}})
+        core.create_namespaced_service_account("lab-01-pods", {"metadata": {"name": "robot"}})
         reset = kklab("lab", "reset", "01-pods")
         assert reset.returncode == 0, reset.stderr
+        # Emptied and kept: only what a fresh namespace has is left.
+        assert "lab-01-pods" in _namespaces(core)
+        assert core.list_namespaced_pod("lab-01-pods").items == []
+        accounts = core.list_namespaced_service_account("lab-01-pods").items
+        assert [a.metadata.name for a in accounts] == ["default"]
+        maps = core.list_namespaced_config_map("lab-01-pods").items
+        assert {m.metadata.name for m in maps} <= {"kube-root-ca.crt"}
+        assert "team" not in core.read_namespace("lab-01-pods").metadata.labels
+        again = kklab("lab", "start", "01-pods")
+        assert again.returncode == 0, again.stderr
+        everything = kklab("lab", "reset", "01-pods", "--all")
+        assert everything.returncode == 0, everything.stderr
         assert "lab-01-pods" not in _namespaces(core)
         assert core.read_namespaced_config_map("keep-me", bystander).metadata.name == "keep-me"
         assert core.read_persistent_volume(volume).metadata.name == volume

@@ -139,12 +139,21 @@ def test_standard_claim_binds_and_data_survives_the_pod(core: Any, namespace: st
     assert core.read_namespaced_pod_log("reader", namespace).strip() == "kept"
 
 
-def test_local_storage_claim_waits_for_its_first_consumer(
-    core: Any, namespace: str, tmp_path: Path
+def test_local_volume_claim_waits_for_its_first_consumer(
+    cluster: RunningCluster, core: Any, namespace: str, tmp_path: Path
 ) -> None:
+    """A class without provisioner that binds WaitForFirstConsumer, made as lab 07 makes its own."""
     folder = tmp_path / "disk"
     folder.mkdir()
     volume_name = f"{namespace}-local"
+    storage = client.StorageV1Api(cluster.api_client)
+    storage.create_storage_class(
+        {
+            "metadata": {"name": volume_name, "labels": {"kklab.io/test": "true"}},
+            "provisioner": "kubernetes.io/no-provisioner",
+            "volumeBindingMode": "WaitForFirstConsumer",
+        }
+    )
     node = core.list_node().items[0].metadata.name
     core.create_persistent_volume(
         {
@@ -153,7 +162,7 @@ def test_local_storage_claim_waits_for_its_first_consumer(
                 "capacity": {"storage": "1Gi"},
                 "accessModes": ["ReadWriteOnce"],
                 "persistentVolumeReclaimPolicy": "Retain",
-                "storageClassName": "local-storage",
+                "storageClassName": volume_name,
                 "local": {"path": str(folder)},
                 "nodeAffinity": {
                     "required": {
@@ -174,7 +183,7 @@ def test_local_storage_claim_waits_for_its_first_consumer(
         }
     )
     try:
-        core.create_namespaced_persistent_volume_claim(namespace, _claim("fast", "local-storage"))
+        core.create_namespaced_persistent_volume_claim(namespace, _claim("fast", volume_name))
         events = wait_for(
             lambda: [
                 e
@@ -192,6 +201,7 @@ def test_local_storage_claim_waits_for_its_first_consumer(
         core.delete_namespaced_pod("user", namespace, grace_period_seconds=0)
         core.delete_namespaced_persistent_volume_claim("fast", namespace)
         core.delete_persistent_volume(volume_name)
+        storage.delete_storage_class(volume_name)
 
 
 def _access(cluster: RunningCluster, namespace: str, verb: str, resource: str) -> bool:

@@ -130,3 +130,34 @@ def test_up_fresh_stops_the_cluster_first(monkeypatch: pytest.MonkeyPatch) -> No
     assert cli.main(["up", "--provider", "local"]) == 0
     assert calls == ["up"]
     assert isinstance(cli.build_parser().parse_args(["up"]), argparse.Namespace)
+
+
+def test_a_profile_cannot_change_with_the_data(provider: LocalProvider) -> None:
+    """`up --like kind` on a plain cluster's data says to start fresh, and deletes nothing."""
+    _crashed(provider.root)
+    provider.like = "kind"
+    with pytest.raises(ClusterError) as raised:
+        provider.up()
+    assert "made plain local" in str(raised.value)
+    assert "--fresh --like kind" in (raised.value.fix or "")
+    assert (provider.root / "etcd" / "member" / "snap" / "db").exists()
+
+
+def test_a_kind_like_cluster_restarts_as_kind_like_without_the_flag(
+    provider: LocalProvider, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Its node is named as kind names it, whatever this host is called."""
+    _crashed(provider.root)
+    state = json.loads((provider.root / "cluster.json").read_text())
+    state.update(node_name=local_provider.KIND_NODE_NAME, like="kind")
+    (provider.root / "cluster.json").write_text(json.dumps(state))
+    seen: list[Any] = []
+
+    def restart(_state: Any, layout: Any, _started: float) -> None:
+        seen.append(layout)
+        raise Stop("restart")
+
+    monkeypatch.setattr(provider, "_restart", restart)
+    with pytest.raises(Stop):
+        provider.up()
+    assert (seen[0].node_name, seen[0].like) == ("kklab-control-plane", "kind")

@@ -1,7 +1,7 @@
 """The objects a fresh local cluster needs, and the wait until it is really ready.
 
 "Ready" means what a lab needs, not merely that the API answers: the node is
-Ready, the default ServiceAccount exists, both StorageClasses exist, and a pod
+Ready, the default ServiceAccount exists, the StorageClass ``standard`` exists, and a pod
 resolves a Service name through cluster DNS.
 
 Example:
@@ -27,7 +27,11 @@ HOSTPATH_ROOT = "/tmp/hostpath_pv/"
 
 
 def storage_classes() -> list[dict[str, Any]]:
-    """``standard`` (default, dynamic, like kind's) and ``local-storage`` (no provisioner)."""
+    """``standard``: default, dynamic, WaitForFirstConsumer, Delete, like kind's and nothing more.
+
+    A lab that needs another class (e.g. for local PersistentVolumes) creates it
+    itself, so it works the same on kind and on an existing cluster.
+    """
     return [
         {
             "apiVersion": "storage.k8s.io/v1",
@@ -41,17 +45,6 @@ def storage_classes() -> list[dict[str, Any]]:
             # creates a folder under /tmp/hostpath_pv per claim: single node only.
             "provisioner": "kubernetes.io/host-path",
             "reclaimPolicy": "Delete",
-            "volumeBindingMode": "WaitForFirstConsumer",
-        },
-        {
-            "apiVersion": "storage.k8s.io/v1",
-            "kind": "StorageClass",
-            "metadata": {
-                "name": "local-storage",
-                "labels": {"app.kubernetes.io/managed-by": "kklab"},
-            },
-            "provisioner": "kubernetes.io/no-provisioner",
-            "reclaimPolicy": "Retain",
             "volumeBindingMode": "WaitForFirstConsumer",
         },
     ]
@@ -123,7 +116,7 @@ def _ensure(read: Callable[[], Any], create: Callable[[], Any], what: str) -> No
 
 
 def create_objects(api_client: Any, layout: cfg.Layout) -> None:
-    """Create the DNS Service and Endpoints and the two StorageClasses (those missing)."""
+    """Create the DNS Service and Endpoints and the StorageClass (those missing)."""
     from kubernetes import client
 
     core = client.CoreV1Api(api_client)
@@ -172,7 +165,23 @@ def _service_accounts(core: Any) -> bool:
 
 def _storage_classes(storage: Any) -> bool:
     names = {item.metadata.name for item in storage.list_storage_class(_request_timeout=5).items}
-    return {"standard", "local-storage"} <= names
+    return "standard" in names
+
+
+# The labels kind's node has beyond the kubelet's own (kubeadm sets them).
+KIND_NODE_LABELS = {
+    "node-role.kubernetes.io/control-plane": "",
+    "node-role.kubernetes.io/master": "",
+}
+
+
+def _labelled_like_kind(core: Any) -> bool:
+    """Give the node kind's role labels (the kubelet may not set node-role labels itself)."""
+    for node in core.list_node(_request_timeout=5).items:
+        labels = node.metadata.labels or {}
+        if any(labels.get(k) != v for k, v in KIND_NODE_LABELS.items()):
+            core.patch_node(node.metadata.name, {"metadata": {"labels": KIND_NODE_LABELS}})
+    return True
 
 
 def dns_probe_pod() -> dict[str, Any]:
@@ -270,9 +279,11 @@ def wait_until_ready(
     steps: list[tuple[str, Callable[[], bool]]] = [
         ("node Ready", lambda: _node_ready(core)),
         ("default ServiceAccounts exist", lambda: _service_accounts(core)),
-        ("StorageClasses standard and local-storage exist", lambda: _storage_classes(storage)),
+        ("StorageClass standard exists", lambda: _storage_classes(storage)),
         ("cluster DNS answers from a pod", probe),
     ]
+    if layout.like == "kind":
+        steps.insert(1, ("node labelled as kind labels it", lambda: _labelled_like_kind(core)))
     deadline = time.monotonic() + timeout_s
     for what, ready in steps:
         while True:

@@ -47,10 +47,12 @@ class Layout:
     root: Path
     node_name: str
     node_ip: str
+    like: str = ""
+    """The profile: ``""`` (plain local) or ``"kind"`` (what kind gives, named as kind names)."""
 
     @classmethod
-    def at(cls, root: Path, *, node_name: str, node_ip: str) -> Layout:
-        return cls(root, node_name, node_ip)
+    def at(cls, root: Path, *, node_name: str, node_ip: str, like: str = "") -> Layout:
+        return cls(root, node_name, node_ip, like)
 
     @property
     def pki(self) -> Path:

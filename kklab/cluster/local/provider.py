@@ -40,6 +40,9 @@ from kklab.paths import state_dir
 from kklab.shell import say
 
 NAME = "kklab-local"
+# What kind calls the node of kklab's kind cluster (kind names it <cluster>-control-plane).
+KIND_NODE_NAME = "kklab-control-plane"
+PROFILES = ("kind",)
 READY_TIMEOUT_S = 120.0
 
 
@@ -48,8 +51,10 @@ class LocalProvider:
 
     name = "local"
 
-    def __init__(self, root: Path | None = None) -> None:
+    def __init__(self, root: Path | None = None, like: str | None = None) -> None:
         self.root = root or state_dir() / "local"
+        self.like = like
+        """``"kind"``: a kind-like profile; ``None``: whatever the cluster's data was made as."""
 
     # --- state -----------------------------------------------------------------
 
@@ -73,6 +78,7 @@ class LocalProvider:
             "name": NAME,
             "node_name": layout.node_name,
             "node_ip": layout.node_ip,
+            "like": layout.like,
             "processes": [record.to_json() for record in records],
             "dockerd": started_dockerd.to_json() if started_dockerd else None,
             "started_at": time.time(),
@@ -129,6 +135,7 @@ class LocalProvider:
             )
         existing = self._state()
         if existing is not None:
+            self._refuse_other_profile(existing)
             if self.status().healthy:
                 say(f"✓ {NAME} is already up")
                 info = self.info()
@@ -140,7 +147,12 @@ class LocalProvider:
             say(f"… a previous {NAME} left nothing to keep: cleaning it up first")
             self.down(quiet=True)
         programs = self._check_host()
-        layout = cfg.Layout.at(self.root, node_name=host.node_name(), node_ip=host.node_ip())
+        like = self.like or ""
+        layout = cfg.Layout.at(
+            self.root, node_name=expected_node_name(like), node_ip=host.node_ip(), like=like
+        )
+        if like:
+            say(f"… profile like {like}: node {layout.node_name}, StorageClass standard only")
         self._prepare_folders(layout, keep_data=False)
         started_dockerd = self._docker(layout)
         self._write_config(layout)
@@ -161,14 +173,15 @@ class LocalProvider:
         node_name, node_ip = state.get("node_name"), state.get("node_ip")
         if not node_name or not node_ip:
             return None
-        layout = cfg.Layout.at(self.root, node_name=str(node_name), node_ip=str(node_ip))
+        like = str(state.get("like") or "")
+        layout = cfg.Layout.at(self.root, node_name=str(node_name), node_ip=str(node_ip), like=like)
         has_data = (layout.etcd_data / "member").is_dir()
         has_pki = all(
             (layout.pki / f"{stem}.crt").exists() for stem in ("ca", "apiserver", "admin")
         )
         if not has_data:
             return None
-        now_name, now_ip = host.node_name(), host.node_ip()
+        now_name, now_ip = expected_node_name(like), host.node_ip()
         if not has_pki or (now_name, now_ip) != (node_name, node_ip):
             why = (
                 "its certificates are missing"
@@ -182,6 +195,18 @@ class LocalProvider:
                 "lost; start the labs again), or restore the machine's old address",
             )
         return layout
+
+    def _refuse_other_profile(self, state: dict[str, Any]) -> None:
+        """``up --like X`` on a cluster made as another profile: only ``--fresh`` may change it."""
+        made_as = str(state.get("like") or "")
+        if self.like is None or self.like == made_as or not state.get("processes"):
+            return
+        described = f"like {made_as}" if made_as else "plain local (no --like)"
+        raise ClusterError(
+            f"the {NAME} cluster was made {described}; its profile cannot change with its data",
+            fix=f"run `kklab up --provider local --fresh --like {self.like}`"
+            " for a new, empty cluster (the labs' objects are lost), or leave out --like",
+        )
 
     def _restart(self, state: dict[str, Any], layout: cfg.Layout, started: float) -> ClusterInfo:
         """Stop what is left of the cluster and start it again on its data; keep the data
@@ -460,6 +485,15 @@ class LocalProvider:
                 f"{len(records)} processes, {removed} containers, {chains} iptables chains "
                 f"removed; logs kept in {layout.logs}"
             )
+
+
+def expected_node_name(like: str) -> str:
+    """The node's name: kind's ``<cluster>-control-plane`` in the kind profile, else the host's.
+
+    >>> expected_node_name("kind")
+    'kklab-control-plane'
+    """
+    return KIND_NODE_NAME if like == "kind" else host.node_name()
 
 
 def _require_program(program: str, package: str) -> str:
