@@ -355,3 +355,30 @@ def test_port_forward_and_node_port_reach_a_pod_from_the_host(
     node_port = service.spec.ports[0].node_port
     url = f"http://{host.node_ip()}:{node_port}/"
     assert wait_for(lambda: _http_get(url), "the NodePort") == "from-the-host"
+
+
+def test_etcd_answers_only_clients_with_its_own_certificates() -> None:
+    """No plain HTTP, no client without a certificate, none from the Kubernetes CA (issue 18)."""
+    import ssl
+    import urllib.request
+
+    from kklab.cluster.local import config as cfg
+    from kklab.paths import state_dir
+
+    pki = state_dir() / "local" / "pki"
+    url = f"127.0.0.1:{cfg.ETCD_CLIENT_PORT}/health"
+
+    def ask(scheme: str, cert: str | None) -> str:
+        context = ssl.create_default_context(cafile=str(pki / "etcd-ca.crt"))
+        if cert:
+            context.load_cert_chain(str(pki / f"{cert}.crt"), str(pki / f"{cert}.key"))
+        try:
+            with urllib.request.urlopen(f"{scheme}://{url}", timeout=3, context=context) as answer:
+                return str(answer.read().decode())
+        except Exception as err:  # what a refused client meets
+            return f"refused: {type(err).__name__}"
+
+    assert ask("http", None).startswith("refused")
+    assert ask("https", None).startswith("refused")
+    assert ask("https", "admin").startswith("refused")  # cluster-admin of the API, not of etcd
+    assert '"health":"true"' in ask("https", "etcd-healthcheck-client")

@@ -1,4 +1,8 @@
-"""Certificates for a throwaway single-node cluster: one CA signs everything.
+"""Certificates for a throwaway single-node cluster: one CA for Kubernetes, one for etcd.
+
+etcd has a CA of its own, as kubeadm sets it up: it accepts only clients with a
+certificate from that CA (the API server, and kklab's health probe), so none of
+the cluster's other identities, and nothing without a certificate, can read it.
 
 ECDSA P-256 keys keep generation instant. Every client identity the cluster
 needs is listed in ``CLIENTS``; RBAC reads the user from the CN and the groups
@@ -33,6 +37,13 @@ CLIENTS = {
     "scheduler": ("system:kube-scheduler", None),
     "kube-proxy": ("system:kube-proxy", None),
     "apiserver-kubelet-client": ("kube-apiserver-kubelet-client", "system:masters"),
+}
+
+
+# etcd's own CA signs these: file stem -> CN (etcd-server also serves its peer port).
+ETCD_CLIENTS = {
+    "apiserver-etcd-client": "kube-apiserver-etcd-client",
+    "etcd-healthcheck-client": "kklab-etcd-healthcheck-client",
 }
 
 
@@ -161,6 +172,7 @@ def create(folder: Path, *, node_name: str, node_ip: str, service_ip: str) -> Pk
     )
     for stem, (common_name, organization) in CLIENTS.items():
         leaf(stem, _name(common_name, organization), client=True)
+    create_etcd(folder)
     _write_key(pki.key("service-account"), _key())
     sa_public = (
         serialization.load_pem_private_key(pki.key("service-account").read_bytes(), None)
@@ -169,3 +181,42 @@ def create(folder: Path, *, node_name: str, node_ip: str, service_ip: str) -> Pk
     )
     (folder / "service-account.pub").write_bytes(sa_public)
     return pki
+
+
+def create_etcd(folder: Path) -> bool:
+    """etcd's CA, its server certificate and its clients'; False when they exist already.
+
+    A cluster made before etcd had TLS gets them on its next start.
+
+    >>> import tempfile, pathlib
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> create_etcd(folder), create_etcd(folder)
+    (True, False)
+    >>> sorted(p.stem for p in folder.glob("etcd*.crt"))
+    ['etcd-ca', 'etcd-healthcheck-client', 'etcd-server']
+    """
+    pki = Pki(folder)
+    if pki.cert("etcd-ca").exists():
+        return False
+    folder.mkdir(parents=True, exist_ok=True)
+    ca_key = _key()
+    ca_name = _name("kklab-etcd-ca")
+    _write_key(pki.key("etcd-ca"), ca_key)
+    _write_cert(pki.cert("etcd-ca"), _sign(ca_name, ca_key.public_key(), ca_name, ca_key, ca=True))
+
+    def leaf(stem: str, common_name: str, **kwargs: object) -> None:
+        key = _key()
+        cert = _sign(_name(common_name), key.public_key(), ca_name, ca_key, **kwargs)  # type: ignore[arg-type]
+        _write_key(pki.key(stem), key)
+        _write_cert(pki.cert(stem), cert)
+
+    leaf(
+        "etcd-server",
+        "kklab-etcd",
+        server_names=["localhost"],
+        server_ips=["127.0.0.1"],
+        client=True,
+    )
+    for stem, common_name in ETCD_CLIENTS.items():
+        leaf(stem, common_name, client=True)
+    return True

@@ -107,7 +107,10 @@ class LocalProvider:
         if state is None:
             return ClusterStatus(self.name, exists=False)
         api_ok = _api_ready(self.root / "pki", timeout_s=3)
-        components = [_component_status(record, api_ok=api_ok) for record in self._records(state)]
+        components = [
+            _component_status(record, api_ok=api_ok, pki_dir=self.root / "pki")
+            for record in self._records(state)
+        ]
         components.append(
             ComponentStatus(
                 "api",
@@ -292,7 +295,7 @@ class LocalProvider:
         records = [] if records is None else records
         records.append(self._start_etcd(layout, programs["etcd"]))
         self._save_state(layout, records, started_dockerd)
-        _wait("etcd healthy", started, lambda: _etcd_healthy(), records, timeout_s=30)
+        _wait("etcd healthy", started, lambda: _etcd_healthy(layout.pki), records, timeout_s=30)
         records.append(self._start("kube-apiserver", layout, _apiserver_args(layout)))
         self._save_state(layout, records, started_dockerd)
         _wait(
@@ -374,6 +377,8 @@ class LocalProvider:
                 node_ip=layout.node_ip,
                 service_ip=cfg.SERVICE_IP,
             )
+        elif pki.create_etcd(layout.pki):
+            say("… etcd now takes only clients with its own certificates (new since this cluster)")
         identities = {
             "admin": "admin",
             "controller-manager": "controller-manager",
@@ -398,6 +403,10 @@ class LocalProvider:
         return processes.start(name, command, layout.logs / f"{name}.log")
 
     def _start_etcd(self, layout: cfg.Layout, etcd: str) -> processes.ProcessRecord:
+        """etcd on 127.0.0.1 over TLS, answering only clients with a certificate of its CA."""
+        p = layout.pki
+        client_url = f"https://127.0.0.1:{cfg.ETCD_CLIENT_PORT}"
+        peer_url = f"https://127.0.0.1:{cfg.ETCD_PEER_PORT}"
         command = [
             etcd,
             "--name",
@@ -405,15 +414,23 @@ class LocalProvider:
             "--data-dir",
             str(layout.etcd_data),
             "--listen-client-urls",
-            f"http://127.0.0.1:{cfg.ETCD_CLIENT_PORT}",
+            client_url,
             "--advertise-client-urls",
-            f"http://127.0.0.1:{cfg.ETCD_CLIENT_PORT}",
+            client_url,
             "--listen-peer-urls",
-            f"http://127.0.0.1:{cfg.ETCD_PEER_PORT}",
+            peer_url,
             "--initial-advertise-peer-urls",
-            f"http://127.0.0.1:{cfg.ETCD_PEER_PORT}",
+            peer_url,
             "--initial-cluster",
-            f"kklab=http://127.0.0.1:{cfg.ETCD_PEER_PORT}",
+            f"kklab={peer_url}",
+            f"--cert-file={p / 'etcd-server.crt'}",
+            f"--key-file={p / 'etcd-server.key'}",
+            f"--trusted-ca-file={p / 'etcd-ca.crt'}",
+            "--client-cert-auth",
+            f"--peer-cert-file={p / 'etcd-server.crt'}",
+            f"--peer-key-file={p / 'etcd-server.key'}",
+            f"--peer-trusted-ca-file={p / 'etcd-ca.crt'}",
+            "--peer-client-cert-auth",
             "--unsafe-no-fsync",
             "--log-level",
             "warn",
@@ -531,13 +548,15 @@ def _kubelet_healthy() -> bool:
 
 
 # How to ask a running component whether it works, and where it answers.
-_PROBES: dict[str, tuple[str, Callable[[], bool]]] = {
-    "etcd": (f"http://127.0.0.1:{cfg.ETCD_CLIENT_PORT}/health", lambda: _etcd_healthy()),
-    "kubelet": ("http://127.0.0.1:10248/healthz", lambda: _kubelet_healthy()),
+_PROBES: dict[str, tuple[str, Callable[[Path], bool]]] = {
+    "etcd": (f"https://127.0.0.1:{cfg.ETCD_CLIENT_PORT}/health", lambda pki: _etcd_healthy(pki)),
+    "kubelet": ("http://127.0.0.1:10248/healthz", lambda _pki: _kubelet_healthy()),
 }
 
 
-def _component_status(record: processes.ProcessRecord, *, api_ok: bool) -> ComponentStatus:
+def _component_status(
+    record: processes.ProcessRecord, *, api_ok: bool, pki_dir: Path
+) -> ComponentStatus:
     """One process's line: gone (with its log's last line), stopped, silent, or healthy."""
     state = processes.state(record)
     if state == "gone":
@@ -560,7 +579,7 @@ def _component_status(record: processes.ProcessRecord, *, api_ok: bool) -> Compo
         answers, where = api_ok, f"https://127.0.0.1:{cfg.API_PORT}/readyz"
     elif record.name in _PROBES:
         where, probe = _PROBES[record.name]
-        answers = probe()
+        answers = probe(pki_dir)
     else:
         return ComponentStatus(record.name, True, f"PID {record.pid}")
     if answers:
@@ -573,10 +592,17 @@ def _component_status(record: processes.ProcessRecord, *, api_ok: bool) -> Compo
     )
 
 
-def _etcd_healthy() -> bool:
+def _etcd_healthy(pki_dir: Path) -> bool:
+    """etcd's /health, asked with kklab's health-check certificate (etcd takes no other)."""
+    if not (pki_dir / "etcd-healthcheck-client.crt").exists():
+        return False
+    context = ssl.create_default_context(cafile=str(pki_dir / "etcd-ca.crt"))
+    context.load_cert_chain(
+        str(pki_dir / "etcd-healthcheck-client.crt"), str(pki_dir / "etcd-healthcheck-client.key")
+    )
     try:
         with urllib.request.urlopen(
-            f"http://127.0.0.1:{cfg.ETCD_CLIENT_PORT}/health", timeout=1
+            f"https://127.0.0.1:{cfg.ETCD_CLIENT_PORT}/health", timeout=1, context=context
         ) as response:
             return b"true" in response.read()
     except OSError:
@@ -634,7 +660,10 @@ def _apiserver_args(layout: cfg.Layout) -> list[str]:
         "--bind-address=0.0.0.0",
         f"--secure-port={cfg.API_PORT}",
         "--insecure-port=0",
-        f"--etcd-servers=http://127.0.0.1:{cfg.ETCD_CLIENT_PORT}",
+        f"--etcd-servers=https://127.0.0.1:{cfg.ETCD_CLIENT_PORT}",
+        f"--etcd-cafile={p / 'etcd-ca.crt'}",
+        f"--etcd-certfile={p / 'apiserver-etcd-client.crt'}",
+        f"--etcd-keyfile={p / 'apiserver-etcd-client.key'}",
         f"--service-cluster-ip-range={cfg.SERVICE_CIDR}",
         "--authorization-mode=Node,RBAC",
         "--enable-admission-plugins=NodeRestriction",
