@@ -47,6 +47,7 @@ from tests.browser.chromium import ARTIFACTS, CHROMIUM, REPOSITORY, chromium_con
 pytestmark = [pytest.mark.browser]
 
 SITE = REPOSITORY / "build" / "site"
+MAX_LAB_PAGE_BYTES = 250_000  # issue 19: a lab page, the notebook's own CSS apart
 LABS = REPOSITORY / "labs"
 BUILD_S = 300
 """Longest wait for ``mkdocs build --strict`` (a few seconds on 2 cores)."""
@@ -210,7 +211,14 @@ def test_lab_page_is_the_learners_view_with_folded_solutions(
 ) -> None:
     from playwright.sync_api import expect
 
+    # The notebook CSS is one shared file, not inlined in every page (about 590 KB).
+    assert (SITE / "labs" / lab / "index.html").stat().st_size < MAX_LAB_PAGE_BYTES
     page = _open(browser, f"{site_url}labs/{lab}/")
+    rules = page.evaluate(
+        "() => [...document.styleSheets].filter(s => (s.href || '').includes('/notebook-'))"
+        ".map(s => s.cssRules.length)"
+    )
+    assert len(rules) == 1 and rules[0] > 100, f"the notebook stylesheet did not load: {rules}"
     content = page.locator("article.md-content__inner")
     expect(content.locator(".jupyter-wrapper")).to_have_count(1)
     expect(content.locator("h2", has_text="Exercise 1:")).to_be_visible()

@@ -47,6 +47,10 @@ NAV_SECTION = "Labs"
 # passes, here empty; the labs hold no math, and the site must not reach a CDN.
 _EMPTY_SCRIPT = re.compile(r'<script src="">\s*</script>')
 _ID = re.compile(r'\sid="([^"]+)"')
+# mkdocs-jupyter inlines about 590 KB of notebook CSS into every lab page; the
+# site keeps one copy per distinct stylesheet, which browsers cache across pages.
+_STYLE = re.compile(r"<style[^>]*>(.*?)</style>", re.S)
+_stylesheets: dict[str, str] = {}
 
 
 def lab_notebooks(labs: Path = LABS) -> dict[str, Path]:
@@ -126,10 +130,45 @@ def on_files(files: Files, config: MkDocsConfig) -> Files:
     return files
 
 
+def shared_stylesheet(html: str, page_url: str) -> tuple[str, str, str]:
+    """``html`` with its inline ``<style>`` blocks replaced by one link; (html, path, css).
+
+    >>> page = "<p>a</p><style>p {}</style><style>b {}</style>"
+    >>> html, path, css = shared_stylesheet(page, "labs/01-pods/")
+    >>> html == f'<p>a</p><link rel="stylesheet" href="../../{path}">', css.splitlines()
+    (True, ['p {}', 'b {}'])
+    """
+    import hashlib
+
+    from mkdocs.utils import get_relative_url
+
+    blocks = _STYLE.findall(html)
+    if not blocks:
+        return html, "", ""
+    css = "\n".join(block.strip() for block in blocks)
+    path = f"assets/notebook-{hashlib.sha256(css.encode()).hexdigest()[:8]}.css"
+    link = f'<link rel="stylesheet" href="{get_relative_url(path, page_url)}">'
+    first = _STYLE.search(html)
+    assert first is not None
+    rest = _STYLE.sub("", html[first.end() :])
+    return html[: first.start()] + link + rest, path, css
+
+
 def on_page_content(html: str, page: Page, config: MkDocsConfig, files: Files) -> str:
     if page.file.src_uri.endswith(".ipynb"):
         html = _EMPTY_SCRIPT.sub("", html)
+        html, path, css = shared_stylesheet(html, page.url)
+        if path:
+            _stylesheets[path] = css
         # mkdocs-jupyter renders outside Python-Markdown, so MkDocs does not know the
         # page's anchors; telling it lets `--strict` catch a link to a missing exercise.
         page.present_anchor_ids = set(_ID.findall(html))
     return html
+
+
+def on_post_build(config: MkDocsConfig) -> None:
+    """Write the notebook stylesheets the lab pages link to."""
+    for path, css in _stylesheets.items():
+        target = Path(config.site_dir) / path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(css, encoding="utf-8")
