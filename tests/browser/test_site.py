@@ -342,3 +342,60 @@ def test_every_internal_link_resolves(site_url: str) -> None:
     print(f"{len(pages)} pages, {checked} internal links checked")
     assert checked > 100
     assert problems == [], "\n".join(problems)
+
+
+# The contrast of a colour pair, as WCAG 2 defines it (4.5 for body text).
+_CONTRAST_JS = """
+(element) => {
+  const rgb = (text) => (text.match(/[\\d.]+/g) || []).map(Number);
+  const opaque = (node) => {
+    for (; node; node = node.parentElement) {
+      const [r, g, b, a = 1] = rgb(getComputedStyle(node).backgroundColor);
+      if (a > 0.5) return [r, g, b];
+    }
+    return [255, 255, 255];
+  };
+  const luminance = ([r, g, b]) => {
+    const linear = (c) => (c /= 255) <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
+    return 0.2126 * linear(r) + 0.7152 * linear(g) + 0.0722 * linear(b);
+  };
+  const fore = luminance(rgb(getComputedStyle(element).color).slice(0, 3));
+  const back = luminance(opaque(element));
+  return (Math.max(fore, back) + 0.05) / (Math.min(fore, back) + 0.05);
+}
+"""
+
+
+@pytest.mark.parametrize("scheme", ["default", "slate"])
+@pytest.mark.parametrize("lab", _lab_ids())
+def test_lab_page_reads_well_in_both_palettes(
+    browser: Browser, site_url: str, lab: str, scheme: str
+) -> None:
+    """Prose and every kind of code token keep WCAG AA contrast, light and dark (issue 19)."""
+    from playwright.sync_api import expect
+
+    page = _open(browser, f"{site_url}labs/{lab}/")
+    body = page.locator("body")
+    for _toggle in range(2):
+        if body.get_attribute("data-md-color-scheme") == scheme:
+            break
+        page.locator("label.md-header__button[for^='__palette']:visible").first.click()
+    expect(body).to_have_attribute("data-md-color-scheme", scheme)
+    content = page.locator("article.md-content__inner .jupyter-wrapper")
+    samples = {
+        "prose": content.locator(".jp-RenderedMarkdown p").first,
+        "inline code": content.locator(".jp-RenderedMarkdown p code").first,
+        "solution": content.locator("details.kklab-solution summary").first,
+    }
+    # One of each kind of token the code cells colour (names, operators, strings...).
+    tokens = content.locator(".jp-CodeCell .highlight-ipynb pre span[class]")
+    for index in range(tokens.count()):
+        kind = tokens.nth(index).get_attribute("class") or ""
+        samples.setdefault(f"code .{kind}", tokens.nth(index))
+    low = {}
+    for what, element in samples.items():
+        ratio = float(element.evaluate(_CONTRAST_JS))
+        if ratio < 4.5:
+            low[what] = round(ratio, 2)
+    page.screenshot(path=str(ARTIFACTS / f"site-lab-{lab}-{scheme}.png"), full_page=False)
+    assert low == {}, f"text too faint to read in the {scheme} palette: {low}"
