@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from typing import Any, Final
 
 from kklab.grading.fetching import Fetcher
-from kklab.grading.misconceptions import WORKLOADS, Related, selects
+from kklab.grading.misconceptions import WORKLOADS, Related, is_about, selects
 from kklab.grading.transport import ApiStatusError
 
 MAX_LINES: Final = 12
@@ -103,12 +103,12 @@ def container_lines(pod: Mapping[str, Any]) -> list[str]:
 def event_lines(
     obj: Mapping[str, Any], related: Related, pods: list[Mapping[str, Any]]
 ) -> list[str]:
-    """The latest events about the object and its pods (warnings first)."""
-    names = {_meta(obj, "name")} | {_meta(pod, "name") for pod in pods}
+    """The latest events about the object and its pods (warnings first), matched by UID."""
+    subjects = [obj, *(pod for pod in pods if pod is not obj)]
     events = [
         e
         for e in related.events
-        if (e.get("involvedObject") or {}).get("name") in names
+        if any(is_about(e, subject) for subject in subjects)
         and (e.get("type") == "Warning" or e.get("reason") not in ROUTINE_EVENTS)
     ]
     # Warnings first, the latest first within each type.

@@ -70,6 +70,27 @@ def selects(selector: Any, labels: Any) -> bool:
     return all(labels.get(key) == value for key, value in selector.items())
 
 
+def is_about(event: Mapping[str, Any], obj: Mapping[str, Any]) -> bool:
+    """Whether an event is about this very object: the same UID, so an earlier object of
+    the same name (a deleted first attempt) does not count. Without a UID on either
+    side (a pod template), the kind and name must agree.
+
+    Example:
+        >>> pod = {"kind": "Pod", "metadata": {"name": "web", "uid": "new"}}
+        >>> old = {"involvedObject": {"kind": "Pod", "name": "web", "uid": "old"}}
+        >>> is_about(old, pod), is_about({"involvedObject": {"kind": "Pod", "uid": "new"}}, pod)
+        (False, True)
+    """
+    involved = event.get("involvedObject")
+    if not isinstance(involved, Mapping):
+        return False
+    uid = dig(obj, "metadata", "uid")
+    if uid and involved.get("uid"):
+        return bool(involved.get("uid") == uid)
+    kinds = {involved.get("kind"), obj.get("kind")} - {None}
+    return involved.get("name") == _name(obj) and len(kinds) <= 1
+
+
 def _selected_pods(service: Obj, related: Related) -> list[Obj]:
     selector = dig(service, "spec", "selector")
     return [pod for pod in related.pods if selects(selector, dig(pod, "metadata", "labels"))]
@@ -195,7 +216,7 @@ def probe_on_wrong_port_or_path(pod: Obj, related: Related) -> str | None:
 
 def _probe_failure_from_events(pod: Obj, related: Related) -> str | None:
     for event in related.events:
-        if dig(event, "involvedObject", "name") != _name(pod):
+        if not is_about(event, pod):
             continue
         message = str(event.get("message") or "")
         if "probe failed" in message and "statuscode: 4" in message:

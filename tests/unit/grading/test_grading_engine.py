@@ -740,3 +740,27 @@ def test_an_unreadable_kind_means_not_settled() -> None:
         Forbidden([running_pod("web", image="busybox:1.36")]), IMAGE_CHECK
     )
     assert (checked.status, checked.settled) == ("failed", False) and fake_time.sleeps > 10
+
+
+def test_evidence_shows_only_events_of_the_objects_current_uid() -> None:
+    web = running_pod("web", image="busybox:1.36")
+    web["metadata"]["uid"] = "second-attempt"
+
+    def event(name: str, uid: str, reason: str, message: str) -> dict[str, Any]:
+        return {
+            "apiVersion": "v1",
+            "kind": "Event",
+            "metadata": {"name": name},
+            "involvedObject": {"kind": "Pod", "name": "web", "uid": uid},
+            "type": "Warning",
+            "reason": reason,
+            "message": message,
+        }
+
+    earlier = event("web.1", "first-attempt", "FailedMount", "configmap missing")
+    current = event("web.2", "second-attempt", "BackOff", "back-off restarting")
+    transport = FakeTransport([web, earlier, current])
+    (checked,) = grade_with(transport, NS, lab_of(IMAGE_CHECK)).checks
+    assert checked.status == "failed"
+    assert any("BackOff" in line for line in checked.evidence)
+    assert not any("FailedMount" in line for line in checked.evidence)

@@ -118,3 +118,12 @@ def test_workloads_are_explained_through_their_pods() -> None:
     status = {"name": "web", "state": {"waiting": {"reason": "ImagePullBackOff"}}}
     pod = {**POD, "status": {"containerStatuses": [status]}}
     assert "cannot pull image" in str(explain(deployment, Related(pods=(pod,))))
+
+
+def test_probe_events_of_an_earlier_object_of_the_same_name_do_not_explain() -> None:
+    pod = {**POD, "metadata": {**POD["metadata"], "uid": "new"}}
+    message = "Readiness probe failed: HTTP probe failed with statuscode: 404"
+    earlier = {"involvedObject": {"kind": "Pod", "name": "web-1", "uid": "old"}, "message": message}
+    assert explain(pod, Related(events=(earlier,))) is None
+    current = {"involvedObject": {"kind": "Pod", "name": "web-1", "uid": "new"}, "message": message}
+    assert "path is not one the application serves" in str(explain(pod, Related(events=(current,))))
