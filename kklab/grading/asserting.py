@@ -17,6 +17,7 @@ from kklab.grading.redacting import is_secret, redact_mismatches
 from kklab.grading.results import CheckError, Outcome
 from kklab.grading.settling import learner_written, namespace_settling
 from kklab.grading.spec import ObjectBody, with_namespace
+from kklab.grading.suggesting import look_around
 
 
 def _expected(body: ObjectBody, namespace: str) -> Mapping[str, Any]:
@@ -82,10 +83,14 @@ def run_assert(context: CheckContext, body: ObjectBody) -> Outcome:
     objects, namespace = _candidates(context, body)
     if not objects:
         missing = Mismatch("", _wanted(body, namespace), None, "not-found")
+        why = None
+        if body.name:
+            why = look_around(context.fetcher, body.api_version, body.kind, body.name, namespace)
         return Outcome(
             passed=False,
             subject=_subject(body, namespace),
             mismatches=(missing,),
+            why=why,
             settled=_settled(context, body.kind, (missing,)),
         )
     expected = _expected(body, context.namespace)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import copy
+import re
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -98,11 +99,20 @@ class FakeTransport:
             selector = dict(
                 q.split("=") for q in dict(query).get("labelSelector", "").split(",") if q
             )
+            fields = dict(
+                q.split("=") for q in dict(query).get("fieldSelector", "").split(",") if q
+            )
+            root, plural = path.rsplit("/", 1)
+            everywhere = "/namespaces/" not in path and plural != "storageclasses"
             items = [
                 copy.deepcopy(obj)
                 for key, obj in self.objects.items()
-                if key.startswith(path + "/")
+                if (
+                    key.startswith(path + "/")
+                    or (everywhere and re.match(f"{root}/namespaces/[^/]+/{plural}/", key))
+                )
                 and all(obj["metadata"].get("labels", {}).get(k) == v for k, v in selector.items())
+                and fields.get("metadata.name", obj["metadata"]["name"]) == obj["metadata"]["name"]
             ]
             return {"items": items}
         if method == "POST" and path.endswith("/pods"):  # kklab's probe pod starts at once
@@ -764,3 +774,34 @@ def test_evidence_shows_only_events_of_the_objects_current_uid() -> None:
     assert checked.status == "failed"
     assert any("BackOff" in line for line in checked.evidence)
     assert not any("FailedMount" in line for line in checked.evidence)
+
+
+def test_a_missing_object_names_near_misses_and_other_namespaces() -> None:
+    check = {**IMAGE_CHECK, "assert": {**IMAGE_CHECK["assert"], "metadata": {"name": "hello"}}}
+    typo = running_pod("helo")
+    elsewhere = running_pod("hello")
+    elsewhere["metadata"]["namespace"] = "default"
+    (checked,) = grade_with(FakeTransport([typo, elsewhere]), NS, lab_of(check)).checks
+    assert checked.status == "failed"
+    assert checked.why == (
+        "found pod helo: did you mean hello? pod hello exists in namespace default, not"
+        f" {NS}: create it in {NS} (did you pass -n, or does your context point at another"
+        f" namespace? `kubectl config set-context --current --namespace {NS}` makes {NS} the"
+        " default)."
+    )
+
+
+def test_looking_for_a_missing_object_elsewhere_is_best_effort() -> None:
+    class Sandboxed(FakeTransport):
+        def request(self, method: str, path: str, **kwargs: Any) -> Any:
+            if method == "GET" and path == "/api/v1/pods":
+                raise ApiStatusError(403, "pods is forbidden at the cluster scope")
+            return super().request(method, path, **kwargs)
+
+    check = {**IMAGE_CHECK, "assert": {**IMAGE_CHECK["assert"], "metadata": {"name": "hello"}}}
+    elsewhere = running_pod("hello")
+    elsewhere["metadata"]["namespace"] = "default"
+    (checked,) = grade_with(Sandboxed([running_pod("helo"), elsewhere]), NS, lab_of(check)).checks
+    assert (checked.status, checked.why) == ("failed", "found pod helo: did you mean hello?")
+    (checked,) = grade_with(Sandboxed([running_pod("web")]), NS, lab_of(check)).checks
+    assert (checked.status, checked.why) == ("failed", None)
