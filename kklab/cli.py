@@ -132,16 +132,12 @@ def cmd_toolchain_status(_args: argparse.Namespace) -> int:
 def cmd_check(args: argparse.Namespace) -> int:
     from kklab.grading.commands import check_command
 
-    code, text = check_command(args.lab, args.exercise, as_json=args.json)
-    if code == EXIT_TROUBLE and text.startswith("kklab: "):  # could not check at all
-        print(text, file=sys.stderr)
-        return code
-    print(text)
-    if code == EXIT_TROUBLE and args.json:
-        problem = json.loads(text).get("error")
-        if problem:  # the JSON for programs, the line for the person reading the terminal
-            print(f"kklab: {problem}", file=sys.stderr)
-    return code
+    output = check_command(args.lab, args.exercise, as_json=args.json)
+    if output.stdout:  # the result, or with --json the error document, for programs
+        print(output.stdout)
+    if output.error:  # nothing could be graded: one line for the person at the terminal
+        print(output.error, file=sys.stderr)
+    return output.exit_code
 
 
 def cmd_graders_lint(_args: argparse.Namespace) -> int:

@@ -4,13 +4,14 @@ Public surface (the CLI, the notebook and nbgrader use only these):
 
 - :func:`load_lab` / :func:`spec_problems` / :func:`grader_paths`: read and lint graders.
 - :func:`grade_lab`: ``kklab.grade(lab, exercise=None)``, finds grader, cluster, namespace.
-- :func:`check_command`: ``kklab check``.
+- :func:`check_command`: ``kklab check``, a :class:`CheckOutput` (exit code, stdout, stderr line).
 - :func:`grade`: grade a lab (or one exercise) in a namespace, returns a :class:`LabResult`.
 - :func:`render_text`, :func:`render_html`, :func:`render_json`: show results.
 - :class:`Outcome`, :class:`CheckContext`, :func:`match`: for custom ``python`` checks.
 """
 
 from kklab.grading.commands import (
+    CheckOutput,
     check_command,
     grade_lab,
     lab_namespace,
@@ -27,6 +28,7 @@ __all__ = [
     "Check",
     "CheckContext",
     "CheckError",
+    "CheckOutput",
     "CheckResult",
     "Exercise",
     "ExerciseResult",

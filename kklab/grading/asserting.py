@@ -7,7 +7,7 @@ match is enough. On failure the closest candidate (fewest mismatches) is shown.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from kklab.grading.context import CheckContext
@@ -15,7 +15,9 @@ from kklab.grading.fetching import describe_object
 from kklab.grading.matching import Mismatch, match, unevaluated
 from kklab.grading.redacting import is_secret, redact_mismatches
 from kklab.grading.results import CheckError, Outcome
+from kklab.grading.settling import learner_written, namespace_settling
 from kklab.grading.spec import ObjectBody, with_namespace
+from kklab.grading.suggesting import look_around
 
 
 def _expected(body: ObjectBody, namespace: str) -> Mapping[str, Any]:
@@ -68,12 +70,29 @@ def _compare(body: ObjectBody, expected: Mapping[str, Any], obj: dict[str, Any])
     return list(redact_mismatches(mismatches)) if is_secret(obj) else mismatches
 
 
+def _settled(context: CheckContext, kind: str, mismatches: Iterable[Mismatch]) -> bool:
+    """A failure will not change by itself: every mismatch is in a field the learner
+    writes and nothing in the lab namespace is still settling (one read per round)."""
+    if not all(learner_written(m, kind) for m in mismatches):
+        return False
+    return not namespace_settling(context.fetcher, context.namespace)
+
+
 def run_assert(context: CheckContext, body: ObjectBody) -> Outcome:
     """Pass when the named object (or any object of the kind) matches the partial object."""
     objects, namespace = _candidates(context, body)
     if not objects:
         missing = Mismatch("", _wanted(body, namespace), None, "not-found")
-        return Outcome(passed=False, subject=_subject(body, namespace), mismatches=(missing,))
+        why = None
+        if body.name:
+            why = look_around(context.fetcher, body.api_version, body.kind, body.name, namespace)
+        return Outcome(
+            passed=False,
+            subject=_subject(body, namespace),
+            mismatches=(missing,),
+            why=why,
+            settled=_settled(context, body.kind, (missing,)),
+        )
     expected = _expected(body, context.namespace)
     compared = [(obj, _compare(body, expected, obj)) for obj in objects]
     for obj, mismatches in compared:
@@ -90,6 +109,7 @@ def run_assert(context: CheckContext, body: ObjectBody) -> Outcome:
         mismatches=tuple(mismatches),
         message=message,
         subject_object=closest,
+        settled=_settled(context, body.kind, mismatches),
     )
 
 
@@ -101,12 +121,16 @@ def run_error(context: CheckContext, body: ObjectBody) -> Outcome:
     for obj, mismatches in compared:
         if not mismatches:
             forbidden = Mismatch("", f"no {body.kind} like this", None, "exists")
+            # What is forbidden is fixed by the grader: the failure is in fields the
+            # learner writes when the partial object lists only such fields.
+            written = [Mismatch(str(key), None, None, "exists") for key in body.partial]
             return Outcome(
                 passed=False,
                 subject=describe_object(obj),
                 mismatches=(forbidden,),
                 message="It has every field this check forbids.",
                 subject_object=obj,
+                settled=_settled(context, body.kind, written),
             )
     _unevaluated(compared)
     return Outcome(passed=True, subject=_subject(body, namespace))

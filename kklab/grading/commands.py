@@ -6,10 +6,12 @@
   learner's progress recorded. A missing cluster or an unreachable API server
   becomes ``error`` results; an unknown lab or exercise, or an invalid grader,
   raises a :class:`~kklab.errors.KklabError` before anything is graded.
-- :func:`check_command` is ``kklab check LAB [EXERCISE] [--json]``: ``(exit code,
-  text to print)``, never raising. Exit 0 when every check passed, 1 when one
-  failed, 2 when one could not be checked or the lab, the exercise or the grader
-  is wrong. With ``--json`` the text is always one JSON document, errors included.
+- :func:`check_command` is ``kklab check LAB [EXERCISE] [--json]``: a
+  :class:`CheckOutput` (exit code, what goes to stdout, the line for stderr when
+  nothing could be graded), never raising. Exit 0 when every check passed, 1 when
+  one failed, 2 when one could not be checked or the lab, the exercise or the
+  grader is wrong. With ``--json`` stdout is always one JSON document, errors
+  included.
 
 A lab ``NN-topic`` is graded in the namespace ``lab-NN-topic``
 (:func:`lab_namespace`); its grader is ``graders/NN-topic.yaml``.
@@ -24,6 +26,7 @@ from __future__ import annotations
 import contextlib
 import json
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
@@ -195,6 +198,25 @@ one of: 01-pods", "problem": "there is no lab '99'", "fix": "choose one of: 01-p
     return json.dumps(document, ensure_ascii=False)
 
 
+@dataclass(frozen=True)
+class CheckOutput:
+    """What ``kklab check`` prints and returns, decided here rather than by its caller.
+
+    Example:
+        >>> CheckOutput(2, "", "kklab: there is no lab 99: use one of: 07-storage").exit_code
+        2
+    """
+
+    exit_code: int
+    """0 every check passed, 1 one failed, 2 one could not be checked or nothing could."""
+
+    stdout: str
+    """The result as text or JSON (with ``--json`` also the error document); may be empty."""
+
+    error: str | None = None
+    """One line for stderr when nothing could be graded (``kklab: problem: fix``), else None."""
+
+
 def check_command(
     lab: str,
     exercise: str | None = None,
@@ -206,8 +228,13 @@ def check_command(
     include_hidden: bool = False,
     hint_level: int = 1,
     record_progress: bool = True,
-) -> tuple[int, str]:
-    """``kklab check LAB [EXERCISE] [--json]``: (exit code, text or JSON to print)."""
+) -> CheckOutput:
+    """``kklab check LAB [EXERCISE] [--json]``: what to print where, and the exit code.
+
+    When nothing can be graded (unknown lab or exercise, invalid grader, a bug),
+    ``error`` is the line for stderr; with ``as_json`` ``stdout`` still holds one
+    JSON document (:func:`problem_json`), without it ``stdout`` is empty.
+    """
     try:
         result = grade_lab(
             lab,
@@ -219,9 +246,7 @@ def check_command(
             record_progress=record_progress,
         )
     except KklabError as error:
-        if as_json:
-            return 2, problem_json(lab, exercise, error.problem, error.fix)
-        return 2, f"kklab: {error}"
+        problem, fix = error.problem, error.fix
     except Exception as error:  # a cluster's answer, or a bug: still valid JSON and exit 2
         from kklab.cluster.talking import explain
 
@@ -231,8 +256,8 @@ def check_command(
         else:
             problem = f"kklab failed: {type(error).__name__}: {error}"
             fix = "please report it with the command you ran"
-        if as_json:
-            return 2, problem_json(lab, exercise, problem, fix)
-        return 2, f"kklab: {problem}: {fix}"
-    text = render_json(result) if as_json else render_text(result, hint_level=hint_level)
-    return exit_code(result), text
+    else:
+        text = render_json(result) if as_json else render_text(result, hint_level=hint_level)
+        return CheckOutput(exit_code(result), text)
+    line = f"kklab: {problem}: {fix}" if fix else f"kklab: {problem}"
+    return CheckOutput(2, problem_json(lab, exercise, problem, fix) if as_json else "", line)

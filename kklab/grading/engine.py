@@ -3,6 +3,8 @@
 Checks are polled in rounds: each round tries every check that has neither
 passed nor run out of time, then sleeps briefly. A lab therefore waits as long
 as its slowest check, not the sum of them, and one round's reads are shared.
+A failure whose outcome is ``settled`` (it will not change by itself, see
+``settling``) is final at once, like a pass; other failures and errors poll on.
 Before anything, the API server must answer ``/version`` within a few seconds
 (bounded even if the network swallows packets); if not, every check is an
 ``error`` result with one message and nothing hangs.
@@ -148,10 +150,12 @@ def grade_with(
     keep_probe: bool = True,
     poll_interval_s: float = POLL_INTERVAL_S,
     sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], float] = time.monotonic,
 ) -> LabResult:
-    """Like :func:`grade`, over any :class:`Transport` (tests pass a fake one)."""
+    """Like :func:`grade`, over any :class:`Transport` (tests pass a fake one, and may
+    pass a fake ``sleep`` and ``clock`` so polling takes no wall time)."""
     exercises = lab.exercises if exercise is None else (lab.exercise(exercise),)
-    start = time.monotonic()
+    start = clock()
     states = [
         _State(check, ex.id, start + (lab.timeout_for(check) if timeout_s is None else timeout_s))
         for ex in exercises
@@ -164,7 +168,14 @@ def grade_with(
             for state in states:
                 state.error, state.done = problem, True
         else:
-            _poll(transport, namespace, states, poll_interval_s, sleep, keep_probe, lab.params)
+            _poll(
+                transport,
+                namespace,
+                states,
+                _Timing(poll_interval_s, sleep, clock),
+                keep_probe,
+                lab.params,
+            )
     results = _results(transport, namespace, lab, states)
     return LabResult(
         lab.id,
@@ -178,12 +189,20 @@ def grade_with(
     )
 
 
+@dataclass(frozen=True)
+class _Timing:
+    """How polling waits: the interval, and the sleep and clock (fakes in tests)."""
+
+    interval_s: float
+    sleep: Callable[[float], None]
+    clock: Callable[[], float]
+
+
 def _poll(
     transport: Transport,
     namespace: str,
     states: list[_State],
-    interval_s: float,
-    sleep: Callable[[float], None],
+    timing: _Timing,
     keep_probe: bool,
     params: Mapping[str, Any],
 ) -> None:
@@ -193,7 +212,8 @@ def _poll(
         while True:
             fetcher.new_round()
             for state in (s for s in states if not s.done):
-                _attempt(state, CheckContext(namespace, fetcher, state.deadline, probe, params))
+                context = CheckContext(namespace, fetcher, state.deadline, probe, params)
+                _attempt(state, context, timing.clock)
                 if state.error.startswith("unreachable:"):  # no point asking again
                     for other in states:
                         if not other.done:
@@ -202,15 +222,15 @@ def _poll(
             pending = [s for s in states if not s.done]
             if not pending:
                 return
-            now = time.monotonic()
-            sleep(max(0.0, min(interval_s, min(s.deadline for s in pending) - now)))
+            now = timing.clock()
+            timing.sleep(max(0.0, min(timing.interval_s, min(s.deadline for s in pending) - now)))
     finally:
         if not keep_probe:
             probe.delete()
 
 
-def _attempt(state: _State, context: CheckContext) -> None:
-    now = time.monotonic()
+def _attempt(state: _State, context: CheckContext, clock: Callable[[], float]) -> None:
+    now = clock()
     state.first_s = state.first_s or now
     state.attempts += 1
     try:
@@ -223,9 +243,12 @@ def _attempt(state: _State, context: CheckContext) -> None:
     except Exception as error:  # a bug in a check function must not show a traceback
         where = "check function" if state.check.kind == "python" else "kklab"
         state.error = f"{where} failed: {type(error).__name__}: {error}"
-    state.last_s = time.monotonic()
-    passed = state.outcome is not None and state.outcome.passed and not state.error
-    state.done = passed or state.last_s >= state.deadline
+    state.last_s = clock()
+    # A pass is final; so is a failure that will not change by itself (settled).
+    # Errors keep polling until the timeout, as a failure still settling does.
+    outcome = state.outcome
+    final = outcome is not None and not state.error and (outcome.passed or outcome.settled)
+    state.done = final or state.last_s >= state.deadline
 
 
 def _results(
@@ -288,4 +311,5 @@ def _result(lab: Lab, state: _State, fetcher: Fetcher, related: Related) -> Chec
         why=why,
         mismatches=outcome.mismatches,
         evidence=evidence,
+        settled=outcome.settled,
     )

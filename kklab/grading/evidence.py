@@ -14,10 +14,11 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any, Final
 
 from kklab.grading.fetching import Fetcher
-from kklab.grading.misconceptions import WORKLOADS, Related, selects
+from kklab.grading.misconceptions import WORKLOADS, Related, is_about, selected_by, selects
 from kklab.grading.transport import ApiStatusError
 
 MAX_LINES: Final = 12
@@ -41,19 +42,23 @@ def _meta(obj: Mapping[str, Any], key: str) -> str:
 def gather_related(fetcher: Fetcher, namespace: str) -> Related:
     """Fetch what the misconception catalogue looks at; kinds that fail to load stay empty."""
 
+    unreadable: set[str] = set()
+
     def load(api_version: str, kind: str, in_namespace: bool = True) -> tuple[Any, ...]:
         try:
             return tuple(fetcher.list(api_version, kind, namespace if in_namespace else ""))
         except (ApiStatusError, Exception):  # evidence is best effort
+            unreadable.add(kind)
             return ()
 
-    return Related(
+    related = Related(
         pods=load("v1", "Pod"),
         secrets=load("v1", "Secret"),
         config_maps=load("v1", "ConfigMap"),
         storage_classes=load("storage.k8s.io/v1", "StorageClass", in_namespace=False),
         events=load("v1", "Event"),
     )
+    return replace(related, unreadable=frozenset(unreadable))
 
 
 def pods_of(obj: Mapping[str, Any], related: Related) -> list[Mapping[str, Any]]:
@@ -63,12 +68,11 @@ def pods_of(obj: Mapping[str, Any], related: Related) -> list[Mapping[str, Any]]
     assert isinstance(spec, Mapping)
     if kind == "Pod":
         return [obj]
-    if kind == "Service":
-        selector = spec.get("selector")
-    elif kind in WORKLOADS:
-        selector = (spec.get("selector") or {}).get("matchLabels")
-    else:
+    if kind in WORKLOADS:
+        return selected_by(obj, related.pods)
+    if kind != "Service":
         return []
+    selector = spec.get("selector")
     pods = related.pods
     return [pod for pod in pods if selects(selector, (pod.get("metadata") or {}).get("labels"))]
 
@@ -103,12 +107,12 @@ def container_lines(pod: Mapping[str, Any]) -> list[str]:
 def event_lines(
     obj: Mapping[str, Any], related: Related, pods: list[Mapping[str, Any]]
 ) -> list[str]:
-    """The latest events about the object and its pods (warnings first)."""
-    names = {_meta(obj, "name")} | {_meta(pod, "name") for pod in pods}
+    """The latest events about the object and its pods (warnings first), matched by UID."""
+    subjects = [obj, *(pod for pod in pods if pod is not obj)]
     events = [
         e
         for e in related.events
-        if (e.get("involvedObject") or {}).get("name") in names
+        if any(is_about(e, subject) for subject in subjects)
         and (e.get("type") == "Warning" or e.get("reason") not in ROUTINE_EVENTS)
     ]
     # Warnings first, the latest first within each type.

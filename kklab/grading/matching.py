@@ -34,7 +34,9 @@ Rules, in the order they apply (graders/README.md has the table against Chainsaw
   in ``ordered`` (keys joined by dots, list selectors left out, e.g.
   ``spec.template.spec.containers.args``): same length, element by element.
 - **Scalars** compare by value and JSON type: ``8080`` differs from ``"8080"``,
-  ``true`` from ``1``.
+  ``true`` from ``1``; except paths, quantities and image references, which compare
+  by meaning (``/logs/`` = ``/logs``, ``500Mi`` = ``524288000``, ``busybox:1.35`` =
+  ``docker.io/library/busybox:1.35``: see :mod:`kklab.grading.equivalence`).
 
 Example:
     >>> pod = {"spec": {"containers": [{"name": "web", "image": "nginx:1.19"}]}}
@@ -60,6 +62,7 @@ from jmespath.exceptions import JMESPathError
 from jmespath.parser import ParsedResult
 
 from kklab.grading.assigning import assign
+from kklab.grading.equivalence import MEANINGFUL_KEYS, same_meaning
 
 ORDERED_FIELDS: Final = frozenset({"command", "args"})
 """List fields that are always compared in order (their order is their meaning)."""
@@ -436,9 +439,10 @@ class _Matcher:
             return [Mismatch(path, expected, None, "missing")]
         if _is_container(actual):
             return [Mismatch(path, expected, actual, "type")]
-        return (
-            [] if _same_scalar(expected, actual) else [Mismatch(path, expected, actual, "differs")]
-        )
+        same = same_meaning(expected, actual, field)
+        if same is None:
+            same = _same_scalar(expected, actual)
+        return [] if same else [Mismatch(path, expected, actual, "differs")]
 
     def mapping(
         self, expected: Mapping[Any, Any], actual: Any, path: str, field: str
@@ -632,7 +636,8 @@ def _index_key(wanted: Any) -> str | None:
     if isinstance(wanted, Mapping):
         for key, value in wanted.items():
             plain = isinstance(key, str) and not _is_special(key)
-            if plain and value is not None and _token(value) is not None:
+            exact = key not in MEANINGFUL_KEYS  # compared by meaning, not token
+            if plain and exact and value is not None and _token(value) is not None:
                 return str(key)
     return None
 

@@ -16,11 +16,13 @@ Example:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
 from kklab.grading.matching import dig
+from kklab.grading.suggesting import near_misses
 
 Obj = Mapping[str, Any]
 PROBES: Final = ("readinessProbe", "livenessProbe", "startupProbe")
@@ -48,6 +50,10 @@ class Related:
     events: tuple[Obj, ...] = ()
     """Events of the namespace."""
 
+    unreadable: frozenset[str] = frozenset()
+    """Kinds that could not be read (e.g. ``Secret`` when forbidden): an entry never
+    concludes from their absence that an object does not exist."""
+
 
 def _items(value: Any) -> list[Obj]:
     return [item for item in value if isinstance(item, Mapping)] if isinstance(value, list) else []
@@ -58,7 +64,7 @@ def _name(obj: Obj) -> str:
 
 
 def selects(selector: Any, labels: Any) -> bool:
-    """Whether an equality selector (a mapping) selects these labels.
+    """Whether an equality selector (a mapping, as a Service's) selects these labels.
 
     Example:
         >>> selects({"app": "web"}, {"app": "web", "tier": "front"}), selects({"app": "x"}, {})
@@ -68,6 +74,77 @@ def selects(selector: Any, labels: Any) -> bool:
         return False
     labels = labels if isinstance(labels, Mapping) else {}
     return all(labels.get(key) == value for key, value in selector.items())
+
+
+def _requirement_holds(requirement: Any, labels: Mapping[str, Any]) -> bool:
+    if not isinstance(requirement, Mapping):
+        return False
+    key, operator = str(requirement.get("key")), requirement.get("operator")
+    raw_values = requirement.get("values")
+    values: list[Any] = raw_values if isinstance(raw_values, list) else []
+    if operator == "In":
+        return key in labels and labels[key] in values
+    if operator == "NotIn":
+        return key not in labels or labels[key] not in values
+    if operator == "Exists":
+        return key in labels
+    if operator == "DoesNotExist":
+        return key not in labels
+    return False  # an operator Kubernetes does not know selects nothing
+
+
+def selector_selects(selector: Any, labels: Any) -> bool:
+    """Whether a LabelSelector (``matchLabels`` and ``matchExpressions``, as a
+    Deployment's) selects these labels; one without either selects nothing here.
+
+    Example:
+        >>> selector = {"matchLabels": {"app": "web"}, "matchExpressions": [
+        ...     {"key": "tier", "operator": "In", "values": ["front", "edge"]},
+        ...     {"key": "canary", "operator": "DoesNotExist"}]}
+        >>> selector_selects(selector, {"app": "web", "tier": "edge"})
+        True
+        >>> selector_selects(selector, {"app": "web", "tier": "edge", "canary": "yes"})
+        False
+    """
+    if not isinstance(selector, Mapping):
+        return False
+    match_labels = selector.get("matchLabels")
+    expressions = selector.get("matchExpressions")
+    match_labels = match_labels if isinstance(match_labels, Mapping) else {}
+    expressions = expressions if isinstance(expressions, list) else []
+    if not match_labels and not expressions:
+        return False
+    labels = labels if isinstance(labels, Mapping) else {}
+    if any(labels.get(key) != value for key, value in match_labels.items()):
+        return False
+    return all(_requirement_holds(requirement, labels) for requirement in expressions)
+
+
+def is_about(event: Mapping[str, Any], obj: Mapping[str, Any]) -> bool:
+    """Whether an event is about this very object: the same UID, so an earlier object of
+    the same name (a deleted first attempt) does not count. Without a UID on either
+    side (a pod template), the kind and name must agree.
+
+    Example:
+        >>> pod = {"kind": "Pod", "metadata": {"name": "web", "uid": "new"}}
+        >>> old = {"involvedObject": {"kind": "Pod", "name": "web", "uid": "old"}}
+        >>> is_about(old, pod), is_about({"involvedObject": {"kind": "Pod", "uid": "new"}}, pod)
+        (False, True)
+    """
+    involved = event.get("involvedObject")
+    if not isinstance(involved, Mapping):
+        return False
+    uid = dig(obj, "metadata", "uid")
+    if uid and involved.get("uid"):
+        return bool(involved.get("uid") == uid)
+    kinds = {involved.get("kind"), obj.get("kind")} - {None}
+    return involved.get("name") == _name(obj) and len(kinds) <= 1
+
+
+def selected_by(workload: Obj, pods: Iterable[Obj]) -> list[Obj]:
+    """The pods a workload's LabelSelector selects."""
+    selector = dig(workload, "spec", "selector")
+    return [pod for pod in pods if selector_selects(selector, dig(pod, "metadata", "labels"))]
 
 
 def _selected_pods(service: Obj, related: Related) -> list[Obj]:
@@ -105,27 +182,53 @@ def _container_ports(pod: Obj) -> list[Obj]:
     return [port for container in containers for port in _items(container.get("ports"))]
 
 
+def _numbers(ports: Iterable[Obj]) -> list[int]:
+    return sorted({int(p["containerPort"]) for p in ports if _is_int(p.get("containerPort"))})
+
+
+def _declared(numbers: list[int]) -> str:
+    listed = ", ".join(map(str, numbers))
+    return f"containerPort {listed}" if len(numbers) == 1 else f"containerPorts {listed}"
+
+
 def target_port_not_container_port(service: Obj, related: Related) -> str | None:
-    """A Service port whose targetPort is not a port of the pods it selects."""
+    """A Service port whose targetPort is neither a declared port name nor number.
+
+    A named targetPort must name a port the pods declare: a pod without that name
+    gets no endpoint. A numeric targetPort is used whether declared or not
+    (declaring containerPort is informational): the sentence then says so and asks
+    which port the application listens on, the one thing that matters.
+    """
     pods = _selected_pods(service, related)
-    declared = [port for pod in pods for port in _container_ports(pod)]
-    if not declared:
+    if not pods:
         return None
-    numbers = sorted({int(p["containerPort"]) for p in declared if _is_int(p.get("containerPort"))})
-    names = sorted({str(p["name"]) for p in declared if isinstance(p.get("name"), str)})
     for port in _items(dig(service, "spec", "ports")):
         target = port.get("targetPort", port.get("port"))
-        if isinstance(target, int) and target not in numbers:
-            listed = ", ".join(map(str, numbers))
+        if isinstance(target, str):
+            unnamed = [
+                pod
+                for pod in pods
+                if target not in {p.get("name") for p in _container_ports(pod) if p.get("name")}
+            ]
+            if unnamed:
+                names = sorted(
+                    {str(p["name"]) for pod in pods for p in _container_ports(pod) if p.get("name")}
+                )
+                listed = ", ".join(f'"{name}"' for name in names) or "none"
+                return (
+                    f'Service port {port.get("port")} forwards to targetPort "{target}", which'
+                    f" names no port of pod {_name(unnamed[0])} (named ports: {listed}), so that"
+                    " pod gets no traffic from the Service: name the container's port"
+                    f' "{target}" or use the port number.'
+                )
+        numbers = _numbers(p for pod in pods for p in _container_ports(pod))
+        if _is_int(target) and numbers and target not in numbers:
             return (
-                f"Service port {port.get('port')} forwards to targetPort {target}, but the pods it"
-                f" selects declare containerPort {listed}."
-            )
-        if isinstance(target, str) and target not in names:
-            listed = ", ".join(f'"{name}"' for name in names) or "none"
-            return (
-                f'Service port {port.get("port")} forwards to targetPort "{target}", which names no'
-                f" port of the pods it selects (named ports: {listed})."
+                f"Service port {port.get('port')} forwards to port {target} of the pods it"
+                f" selects, which declare {_declared(numbers)}. A declaration routes nothing:"
+                f" traffic goes to port {target} either way, so what matters is the port the"
+                f" application listens on; if it is {' or '.join(map(str, numbers))}, make that"
+                " the targetPort."
             )
     return None
 
@@ -160,10 +263,25 @@ def pvc_waits_for_first_consumer(claim: Obj, related: Related) -> str | None:
         return None
     if _claim_users(_name(claim), related.pods):
         return None
-    return (
+    why = (
         f'the claim uses storageClassName "{_name(storage_class)}", which waits for the first pod'
         f' that mounts it (WaitForFirstConsumer). No pod mounts "{_name(claim)}" yet.'
     )
+    for pod, claim_name in _near_miss_claims(_name(claim), related.pods):
+        why += f' Pod {_name(pod)} mounts a claim "{claim_name}": did you mean "{_name(claim)}"?'
+        break
+    return why
+
+
+def _near_miss_claims(name: str, pods: Iterable[Obj]) -> list[tuple[Obj, str]]:
+    """Pods that mount a claim whose name looks like a mistyping of ``name``."""
+    found = []
+    for pod in pods:
+        for volume in _items(dig(pod, "spec", "volumes")):
+            claimed = dig(volume, "persistentVolumeClaim", "claimName")
+            if isinstance(claimed, str) and near_misses(name, [claimed]):
+                found.append((pod, claimed))
+    return found
 
 
 def _containers(pod: Obj) -> list[Obj]:
@@ -172,41 +290,55 @@ def _containers(pod: Obj) -> list[Obj]:
 
 
 def probe_on_wrong_port_or_path(pod: Obj, related: Related) -> str | None:
-    """A probe on a port the container does not declare, or a path it answers 4xx/5xx on."""
+    """A probe on a port name the container does not declare, or one that found nothing
+    listening or an HTTP error (from the pod's events).
+
+    A named probe port must name a declared port (the kubelet cannot resolve it
+    otherwise). A numeric probe port is probed whether declared or not, so a
+    declaration alone proves nothing: then only the kubelet's own report (an event
+    about this very pod) says what is wrong.
+    """
     for container in _containers(pod):
-        ports = _items(container.get("ports"))
-        numbers = {p.get("containerPort") for p in ports}
-        names = {p.get("name") for p in ports if p.get("name")}
+        names = {str(p["name"]) for p in _items(container.get("ports")) if p.get("name")}
         for probe_name in PROBES:
             probe = container.get(probe_name)
             target = dig(probe, "httpGet", "port") or dig(probe, "tcpSocket", "port")
-            if target is None or not ports:
-                continue
-            if (isinstance(target, int) and target not in numbers) or (
-                isinstance(target, str) and target not in names
-            ):
-                declared = ", ".join(sorted(str(p.get("containerPort")) for p in ports))
+            if isinstance(target, str) and target not in names:
+                listed = ", ".join(f'"{name}"' for name in sorted(names)) or "none"
                 return (
-                    f'the {probe_name} of container "{container.get("name")}" checks port'
-                    f" {target}, but the container declares port {declared}."
+                    f'the {probe_name} of container "{container.get("name")}" checks the port'
+                    f' named "{target}", but the container declares no port of that name'
+                    f" (named ports: {listed}), so the probe cannot run: name the port"
+                    f' "{target}" in the container\'s ports or use the number.'
                 )
     return _probe_failure_from_events(pod, related)
 
 
+_HTTP_STATUS = re.compile(r"statuscode: ([0-9]{3})")
+
+
 def _probe_failure_from_events(pod: Obj, related: Related) -> str | None:
     for event in related.events:
-        if dig(event, "involvedObject", "name") != _name(pod):
+        if not is_about(event, pod):
             continue
-        message = str(event.get("message") or "")
-        if "probe failed" in message and "statuscode: 4" in message:
+        message = str(event.get("message") or "").strip()
+        if "probe failed" not in message:
+            continue
+        status = _HTTP_STATUS.search(message)
+        if status and status.group(1) == "404":
             return (
-                f"a probe of pod {_name(pod)} gets an HTTP error from the container"
-                f" ({message.strip()}): the probe's path is not one the application serves."
+                f"a probe of pod {_name(pod)} gets HTTP 404 ({message}): the application"
+                " serves nothing at the probe's path."
             )
-        if "probe failed" in message and "connection refused" in message:
+        if status and status.group(1)[0] in "45":
             return (
-                f"a probe of pod {_name(pod)} finds nothing listening ({message.strip()}):"
-                " the probe's port is not the one the application listens on."
+                f"a probe of pod {_name(pod)} gets HTTP {status.group(1)} ({message}): a probe"
+                " passes only on a status from 200 to 399."
+            )
+        if "connection refused" in message:
+            return (
+                f"a probe of pod {_name(pod)} found nothing listening on its port ({message}):"
+                " the application listens on another port, or had not started listening yet."
             )
     return None
 
@@ -245,6 +377,8 @@ def key_reference_mismatch(pod: Obj, related: Related) -> str | None:
     """An env or volume reference to a Secret/ConfigMap key that does not exist."""
     stores = {"Secret": related.secrets, "ConfigMap": related.config_maps}
     for where, kind, name, key in _references(pod):
+        if kind in related.unreadable:
+            continue
         found = [obj for obj in stores[kind] if _name(obj) == name]
         if not found:
             return f'{where} reads key "{key}" of {kind} "{name}", but there is no {kind} "{name}".'
@@ -256,7 +390,7 @@ def key_reference_mismatch(pod: Obj, related: Related) -> str | None:
 
 
 def image_cannot_be_pulled(pod: Obj, related: Related) -> str | None:
-    """A container waiting on an image pull, worse with imagePullPolicy Always."""
+    """A container waiting on an image: the policy says whether the node tried to pull."""
     specs = {c.get("name"): c for c in _containers(pod)}
     statuses = _items(dig(pod, "status", "containerStatuses"))
     statuses += _items(dig(pod, "status", "initContainerStatuses"))
@@ -268,15 +402,24 @@ def image_cannot_be_pulled(pod: Obj, related: Related) -> str | None:
         image = str(container.get("image") or status.get("image") or "?")
         policy = container.get("imagePullPolicy")
         if policy is None:
-            untagged = ":" not in image.rsplit("/", 1)[-1]
+            untagged = "@" not in image and ":" not in image.rsplit("/", 1)[-1]
             policy = "Always" if untagged or image.endswith(":latest") else "IfNotPresent"
+        if reason == "ErrImageNeverPull" or policy == "Never":
+            return (
+                f'image "{image}" is not on the node and imagePullPolicy Never forbids pulling'
+                f" it ({reason}): put the image on the node, or let the node pull it"
+                " (imagePullPolicy IfNotPresent)."
+            )
+        causes = (
+            "the name or the tag is wrong, the registry cannot be reached from the node, or it"
+            " is private and the pod has no imagePullSecrets for it"
+        )
         if policy == "Always":
             return (
-                f'the node cannot pull image "{image}" ({reason}) and imagePullPolicy Always makes'
-                " it try on every start, even when the image is already on the node: use a"
-                " pinned tag with imagePullPolicy IfNotPresent, or check the image name."
+                f'the node cannot pull image "{image}" ({reason}): {causes}. With imagePullPolicy'
+                " Always it pulls on every start, even when the image is already on the node."
             )
-        return f'the node cannot pull image "{image}" ({reason}): check the name and the tag.'
+        return f'the node cannot pull image "{image}" ({reason}): {causes}.'
     return None
 
 
@@ -302,8 +445,11 @@ def explain(obj: Obj, related: Related) -> str | None:
     kind = obj.get("kind")
     if kind in WORKLOADS:
         template = {"metadata": {"name": _name(obj)}, "spec": dig(obj, "spec", "template", "spec")}
-        selector = dig(obj, "spec", "selector", "matchLabels")
-        pods = [p for p in related.pods if selects(selector, dig(p, "metadata", "labels"))]
+        pods = [
+            pod
+            for pod in selected_by(obj, related.pods)
+            if not dig(pod, "metadata", "deletionTimestamp")  # going away: not its state
+        ]
         candidates = [*pods, template]
         explainers: tuple[PodExplainer, ...] = POD_EXPLAINERS
     else:

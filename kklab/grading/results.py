@@ -79,6 +79,11 @@ class Outcome:
     """The fetched object the outcome is about, used to explain and collect evidence
     (never rendered as such)."""
 
+    settled: bool = False
+    """For a failure: it will not change by itself, so report it now instead of polling
+    until the timeout (``assert``/``error`` compute it; a ``python`` check sets it when it
+    knows, e.g. the mismatch is in a field the learner wrote). Ignored when passed."""
+
 
 @dataclass(frozen=True)
 class CheckResult:
@@ -129,6 +134,10 @@ class CheckResult:
     duration_s: float = 0.0
     """Wall time spent on this check, including polling."""
 
+    settled: bool = False
+    """A failure reported at once, without waiting out the timeout: what differs is
+    something the learner wrote and nothing in the namespace was still settling."""
+
     hidden: bool = False
     """Whether the check is hidden from learners (run at autograde only)."""
 
@@ -169,6 +178,7 @@ class CheckResult:
             "evidence": list(self.evidence),
             "waited_s": round(self.waited_s, 3),
             "duration_s": round(self.duration_s, 3),
+            "settled": self.settled,
             "hidden": self.hidden,
         }
 

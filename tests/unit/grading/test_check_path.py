@@ -210,8 +210,9 @@ def test_a_bug_still_prints_json_and_exits_2(
 
     monkeypatch.setattr(commands, "grade_with", crash)
     cluster_with(monkeypatch, "Bound")
-    code, out = check_command("07", as_json=True)
-    assert code == 2 and "ZeroDivisionError: oops" in json.loads(out)["error"]
+    output = check_command("07", as_json=True)
+    assert output.exit_code == 2 and "ZeroDivisionError: oops" in json.loads(output.stdout)["error"]
+    assert output.error is not None and "ZeroDivisionError: oops" in output.error
 
 
 def test_the_notebook_and_the_classroom_grade_through_the_facade(

@@ -58,15 +58,19 @@ def test_check_without_a_cluster_is_an_error_result(
         raise ClusterError("no kklab cluster is running", fix="start one with `kklab up`")
 
     monkeypatch.setattr("kklab.connecting.connect", no_cluster)
-    code, text = check_command("07", graders_dir=tree / "graders")
-    assert code == 2
-    assert "  Error: no kklab cluster is running: start one with `kklab up`" in text
-    code, output = check_command("07", "1", as_json=True, graders_dir=tree / "graders")
-    assert code == 2 and json.loads(output)["counts"] == {"passed": 0, "failed": 0, "error": 1}
+    output = check_command("07", graders_dir=tree / "graders")
+    assert (output.exit_code, output.error) == (2, None)  # graded: the result says it
+    assert "  Error: no kklab cluster is running: start one with `kklab up`" in output.stdout
+    output = check_command("07", "1", as_json=True, graders_dir=tree / "graders")
+    assert output.exit_code == 2 and output.error is None
+    assert json.loads(output.stdout)["counts"] == {"passed": 0, "failed": 0, "error": 1}
 
 
 def test_check_of_an_unknown_lab_or_exercise_says_what_exists(tree: Path) -> None:
-    code, text = check_command("99", graders_dir=tree / "graders")
-    assert code == 2 and text.startswith("kklab: ") and "use one of: 07-storage" in text
-    code, text = check_command("07", "5", as_json=True, graders_dir=tree / "graders")
-    assert code == 2 and "use one of: 1" in json.loads(text)["error"]
+    output = check_command("99", graders_dir=tree / "graders")
+    assert (output.exit_code, output.stdout) == (2, "")
+    assert output.error is not None and output.error.startswith("kklab: ")
+    assert "use one of: 07-storage" in output.error
+    output = check_command("07", "5", as_json=True, graders_dir=tree / "graders")
+    assert output.exit_code == 2 and "use one of: 1" in json.loads(output.stdout)["error"]
+    assert output.error == "kklab: " + json.loads(output.stdout)["error"]

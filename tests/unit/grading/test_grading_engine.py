@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import copy
+import re
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -33,7 +34,13 @@ RESOURCES = {
         ("Event", "events", True),
         ("PersistentVolumeClaim", "persistentvolumeclaims", True),
     ],
-    "/apis/apps/v1": [("Deployment", "deployments", True)],
+    "/apis/apps/v1": [
+        ("Deployment", "deployments", True),
+        ("ReplicaSet", "replicasets", True),
+        ("StatefulSet", "statefulsets", True),
+        ("DaemonSet", "daemonsets", True),
+    ],
+    "/apis/batch/v1": [("Job", "jobs", True)],
     "/apis/storage.k8s.io/v1": [("StorageClass", "storageclasses", False)],
 }
 PLURALS = {plural: kind for items in RESOURCES.values() for kind, plural, _ in items}
@@ -92,11 +99,20 @@ class FakeTransport:
             selector = dict(
                 q.split("=") for q in dict(query).get("labelSelector", "").split(",") if q
             )
+            fields = dict(
+                q.split("=") for q in dict(query).get("fieldSelector", "").split(",") if q
+            )
+            root, plural = path.rsplit("/", 1)
+            everywhere = "/namespaces/" not in path and plural != "storageclasses"
             items = [
                 copy.deepcopy(obj)
                 for key, obj in self.objects.items()
-                if key.startswith(path + "/")
+                if (
+                    key.startswith(path + "/")
+                    or (everywhere and re.match(f"{root}/namespaces/[^/]+/{plural}/", key))
+                )
                 and all(obj["metadata"].get("labels", {}).get(k) == v for k, v in selector.items())
+                and fields.get("metadata.name", obj["metadata"]["name"]) == obj["metadata"]["name"]
             ]
             return {"items": items}
         if method == "POST" and path.endswith("/pods"):  # kklab's probe pod starts at once
@@ -531,3 +547,261 @@ def test_api_lost_mid_run_keeps_passed_checks_and_errors_the_rest() -> None:
     exists, pending = result.checks
     assert exists.status == "passed"
     assert pending.status == "error" and "did not answer" in pending.message
+
+
+class FakeTime:
+    """A clock that moves only when the engine sleeps: polling costs no wall time."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+        self.sleeps = 0
+
+    def clock(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps += 1
+        self.now += max(seconds, 0.01)
+
+
+def running_pod(name: str, image: str = "busybox:1.35", **status: Any) -> dict[str, Any]:
+    return {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": name},
+        "spec": {"containers": [{"name": "main", "image": image}]},
+        "status": {
+            "phase": "Running",
+            "conditions": [{"type": "PodScheduled", "status": "True"}],
+            "containerStatuses": [
+                {
+                    "name": "main",
+                    "ready": True,
+                    "state": {"running": {"startedAt": "2020-01-01T00:00:00Z"}},
+                }
+            ],
+            **status,
+        },
+    }
+
+
+IMAGE_CHECK = {
+    "id": "web-runs-busybox-1-35",
+    "title": "web runs busybox 1.35",
+    "points": 1,
+    "assert": {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": "web"},
+        "spec": {"containers": [{"name": "main", "image": "busybox:1.35"}]},
+    },
+}
+
+
+def _graded(transport: FakeTransport, check: dict[str, Any]) -> tuple[Any, FakeTime, int]:
+    fake_time = FakeTime()
+    result = grade_with(
+        transport, NS, lab_of(check, timeout_s=15), sleep=fake_time.sleep, clock=fake_time.clock
+    )
+    (checked,) = result.checks
+    reads = sum(1 for method, path in transport.requests if path.endswith("/pods/web"))
+    return checked, fake_time, reads
+
+
+def test_a_settled_spec_mismatch_is_reported_after_one_attempt() -> None:
+    transport = FakeTransport([running_pod("web", image="busybox:1.36")])
+    checked, fake_time, reads = _graded(transport, IMAGE_CHECK)
+    assert (checked.status, checked.settled, checked.waited_s) == ("failed", True, 0.0)
+    assert (reads, fake_time.sleeps) == (1, 0)
+    assert checked.to_dict()["settled"] is True
+
+
+def test_a_missing_object_in_a_settled_namespace_is_reported_at_once() -> None:
+    checked, fake_time, reads = _graded(FakeTransport([running_pod("other")]), IMAGE_CHECK)
+    assert (checked.status, checked.settled, reads, fake_time.sleeps) == ("failed", True, 1, 0)
+
+
+def test_a_status_mismatch_keeps_polling_until_the_timeout() -> None:
+    check = {
+        **IMAGE_CHECK,
+        "assert": {
+            "apiVersion": "v1",
+            "kind": "Pod",
+            "metadata": {"name": "web"},
+            "status": {"phase": "Succeeded"},
+        },
+    }
+    checked, fake_time, reads = _graded(FakeTransport([running_pod("web")]), check)
+    assert (checked.status, checked.settled) == ("failed", False)
+    assert reads > 10 and fake_time.sleeps > 10 and checked.waited_s >= 14
+
+
+def test_a_settling_namespace_keeps_a_spec_mismatch_polling() -> None:
+    starting = running_pod(
+        "starting",
+        phase="Pending",
+        containerStatuses=[
+            {"name": "main", "ready": False, "state": {"waiting": {"reason": "ContainerCreating"}}}
+        ],
+    )
+    transport = FakeTransport([running_pod("web", image="busybox:1.36"), starting])
+    checked, fake_time, reads = _graded(transport, IMAGE_CHECK)
+    assert (checked.status, checked.settled) == ("failed", False)
+    assert reads > 10 and fake_time.sleeps > 10
+
+
+def test_a_pod_stuck_for_good_does_not_keep_a_mismatch_polling() -> None:
+    stuck = running_pod(
+        "stuck",
+        phase="Pending",
+        containerStatuses=[
+            {"name": "main", "ready": False, "state": {"waiting": {"reason": "ImagePullBackOff"}}}
+        ],
+    )
+    transport = FakeTransport([running_pod("web", image="busybox:1.36"), stuck])
+    checked, fake_time, reads = _graded(transport, IMAGE_CHECK)
+    assert (checked.status, checked.settled, reads, fake_time.sleeps) == ("failed", True, 1, 0)
+
+
+def test_a_right_answer_still_passes_and_a_late_one_is_waited_for() -> None:
+    transport = FakeTransport([running_pod("web")])
+    checked, fake_time, _ = _graded(transport, IMAGE_CHECK)
+    assert checked.passed and fake_time.sleeps == 0
+    starting = running_pod("web", phase="Pending", containerStatuses=[])
+    transport = FakeTransport([{**starting, "spec": {"containers": []}}])
+    gets = {"count": 0}
+
+    def fix_after_a_few_reads(fake: FakeTransport) -> None:
+        gets["count"] += 1
+        if gets["count"] == 20:
+            fake.add(running_pod("web"))
+
+    transport.on_get = fix_after_a_few_reads
+    checked, fake_time, reads = _graded(transport, IMAGE_CHECK)
+    assert checked.passed and reads > 1 and fake_time.sleeps > 0
+
+
+def test_an_error_check_on_written_fields_settles_and_on_status_polls() -> None:
+    forbidden_image = {
+        "id": "no-pod-runs-1-36",
+        "title": "No pod runs 1.36",
+        "points": 1,
+        "error": {
+            "apiVersion": "v1",
+            "kind": "Pod",
+            "spec": {"containers": [{"image": "busybox:1.36"}]},
+        },
+    }
+    transport = FakeTransport([running_pod("web", image="busybox:1.36")])
+    checked, fake_time, _ = _graded(transport, forbidden_image)
+    assert (checked.status, checked.settled, fake_time.sleeps) == ("failed", True, 0)
+    forbidden_phase = {
+        **forbidden_image,
+        "error": {"apiVersion": "v1", "kind": "Pod", "status": {"phase": "Running"}},
+    }
+    checked, fake_time, _ = _graded(
+        FakeTransport([running_pod("web", image="busybox:1.36")]), forbidden_phase
+    )
+    assert (checked.status, checked.settled) == ("failed", False) and fake_time.sleeps > 10
+
+
+def test_python_checks_settle_only_when_they_say_so() -> None:
+    calls = {"plain": 0, "settled": 0}
+
+    def plain(context: Any) -> Outcome:
+        calls["plain"] += 1
+        return Outcome(passed=False, message="not yet")
+
+    def settled(context: Any) -> Outcome:
+        calls["settled"] += 1
+        return Outcome(passed=False, message="wrong for good", settled=True)
+
+    lab = parse_lab(
+        {
+            "lab": "07-storage",
+            "title": "Storage",
+            "timeout_s": 15,
+            "exercises": [
+                {
+                    "id": "1",
+                    "title": "x",
+                    "checks": [
+                        {"id": "plain", "title": "p", "points": 1, "python": "plain"},
+                        {"id": "settled", "title": "s", "points": 1, "python": "settled"},
+                    ],
+                }
+            ],
+        },
+        functions={"plain": plain, "settled": settled},
+    )
+    fake_time = FakeTime()
+    grade_with(FakeTransport(), NS, lab, sleep=fake_time.sleep, clock=fake_time.clock)
+    assert calls["settled"] == 1 and calls["plain"] > 10
+
+
+def test_an_unreadable_kind_means_not_settled() -> None:
+    class Forbidden(FakeTransport):
+        def request(self, method: str, path: str, **kwargs: Any) -> Any:
+            if path.endswith("/jobs"):
+                raise ApiStatusError(403, "jobs is forbidden")
+            return super().request(method, path, **kwargs)
+
+    checked, fake_time, _ = _graded(
+        Forbidden([running_pod("web", image="busybox:1.36")]), IMAGE_CHECK
+    )
+    assert (checked.status, checked.settled) == ("failed", False) and fake_time.sleeps > 10
+
+
+def test_evidence_shows_only_events_of_the_objects_current_uid() -> None:
+    web = running_pod("web", image="busybox:1.36")
+    web["metadata"]["uid"] = "second-attempt"
+
+    def event(name: str, uid: str, reason: str, message: str) -> dict[str, Any]:
+        return {
+            "apiVersion": "v1",
+            "kind": "Event",
+            "metadata": {"name": name},
+            "involvedObject": {"kind": "Pod", "name": "web", "uid": uid},
+            "type": "Warning",
+            "reason": reason,
+            "message": message,
+        }
+
+    earlier = event("web.1", "first-attempt", "FailedMount", "configmap missing")
+    current = event("web.2", "second-attempt", "BackOff", "back-off restarting")
+    transport = FakeTransport([web, earlier, current])
+    (checked,) = grade_with(transport, NS, lab_of(IMAGE_CHECK)).checks
+    assert checked.status == "failed"
+    assert any("BackOff" in line for line in checked.evidence)
+    assert not any("FailedMount" in line for line in checked.evidence)
+
+
+def test_a_missing_object_names_near_misses_and_other_namespaces() -> None:
+    check = {**IMAGE_CHECK, "assert": {**IMAGE_CHECK["assert"], "metadata": {"name": "hello"}}}
+    typo = running_pod("helo")
+    elsewhere = running_pod("hello")
+    elsewhere["metadata"]["namespace"] = "default"
+    (checked,) = grade_with(FakeTransport([typo, elsewhere]), NS, lab_of(check)).checks
+    assert checked.status == "failed"
+    assert checked.why == (
+        "found pod helo: did you mean hello? pod hello exists in namespace default, not"
+        f" {NS}: create it in {NS} (did you pass -n, or does your context point at another"
+        f" namespace? `kubectl config set-context --current --namespace {NS}` makes {NS} the"
+        " default)."
+    )
+
+
+def test_looking_for_a_missing_object_elsewhere_is_best_effort() -> None:
+    class Sandboxed(FakeTransport):
+        def request(self, method: str, path: str, **kwargs: Any) -> Any:
+            if method == "GET" and path == "/api/v1/pods":
+                raise ApiStatusError(403, "pods is forbidden at the cluster scope")
+            return super().request(method, path, **kwargs)
+
+    check = {**IMAGE_CHECK, "assert": {**IMAGE_CHECK["assert"], "metadata": {"name": "hello"}}}
+    elsewhere = running_pod("hello")
+    elsewhere["metadata"]["namespace"] = "default"
+    (checked,) = grade_with(Sandboxed([running_pod("helo"), elsewhere]), NS, lab_of(check)).checks
+    assert (checked.status, checked.why) == ("failed", "found pod helo: did you mean hello?")
+    (checked,) = grade_with(Sandboxed([running_pod("web")]), NS, lab_of(check)).checks
+    assert (checked.status, checked.why) == ("failed", None)

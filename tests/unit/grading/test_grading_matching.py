@@ -219,3 +219,118 @@ def test_an_object_matches_itself(tree: Any) -> None:
         return
     has_nan = "nan" in repr(tree)
     assert match(tree, tree) == [] or has_nan
+
+
+def _pod_with(container: dict[str, Any], volumes: list[Any] | None = None) -> dict[str, Any]:
+    return {"spec": {"containers": [{"name": "c", **container}], "volumes": volumes or []}}
+
+
+@pytest.mark.parametrize(
+    ("field", "expected", "found", "same"),
+    [
+        ("mountPath", "/logs", "/logs/", True),
+        ("mountPath", "/logs/", "/logs", True),
+        ("mountPath", "/", "/", True),
+        ("mountPath", "/logs", "/log", False),
+        ("mountPath", "/", "/logs", False),
+        ("subPath", "app/", "app", True),
+        ("image", "busybox:1.35", "docker.io/library/busybox:1.35", True),
+        ("image", "busybox:1.35", "library/busybox:1.35", True),
+        ("image", "busybox:1.35", "index.docker.io/library/busybox:1.35", True),
+        ("image", "busybox", "busybox:latest", True),
+        ("image", "busybox:1.35", "busybox:1.36", False),
+        ("image", "busybox@sha256:abc", "docker.io/library/busybox@sha256:abc", False),
+        ("image", "quay.io/app/web:1", "quay.io/app/web:1", True),
+        ("image", "quay.io/app/web:1", "docker.io/app/web:1", False),
+    ],
+)
+def test_paths_and_images_compare_by_meaning(
+    field: str, expected: str, found: str, same: bool
+) -> None:
+    if field == "image":
+        partial, actual = _pod_with({"image": expected}), _pod_with({"image": found})
+    else:
+        partial = _pod_with({"volumeMounts": [{"name": "v", field: expected}]})
+        actual = _pod_with({"volumeMounts": [{"name": "v", field: found}]})
+    assert (match(partial, actual) == []) is same
+
+
+@pytest.mark.parametrize(
+    ("expected", "found", "same"),
+    [
+        ("500Mi", "524288000", True),
+        (524288000, "500Mi", True),
+        ("0.5Gi", "512Mi", True),
+        ("1Gi", 1073741824, True),
+        ("1000m", "1", True),
+        ("500Mi", "500M", False),
+        ("1Gi", "1Mi", False),
+        ("lots", "lots", True),  # not a quantity: compared as written
+        ("lots", "Lots", False),
+    ],
+)
+def test_quantities_compare_by_meaning(expected: Any, found: Any, same: bool) -> None:
+    claim = {"spec": {"resources": {"requests": {"storage": found}}}}
+    assert (
+        match({"spec": {"resources": {"requests": {"storage": expected}}}}, claim) == []
+    ) is same
+    volume = {"spec": {"capacity": {"storage": found}}}
+    assert (match({"spec": {"capacity": {"storage": expected}}}, volume) == []) is same
+    limits = _pod_with({"resources": {"limits": {"memory": found}}})
+    assert (match(_pod_with({"resources": {"limits": {"memory": expected}}}), limits) == []) is same
+
+
+def test_host_path_and_size_limit_compare_by_meaning_other_fields_as_written() -> None:
+    volumes = [
+        {"name": "host", "hostPath": {"path": "/var/log/"}},
+        {"name": "tmp", "emptyDir": {"sizeLimit": "1024Mi"}},
+    ]
+    actual = _pod_with({}, volumes)
+    expected = {
+        "spec": {
+            "volumes": [
+                {"name": "host", "hostPath": {"path": "/var/log"}},
+                {"name": "tmp", "emptyDir": {"sizeLimit": "1Gi"}},
+            ]
+        }
+    }
+    assert match(expected, actual) == []
+    # A name is not a path: its trailing slash counts.
+    assert match({"metadata": {"name": "web"}}, {"metadata": {"name": "web/"}}) != []
+
+
+def test_values_reached_by_expressions_compare_by_meaning() -> None:
+    actual = _pod_with(
+        {
+            "image": "docker.io/library/busybox:1.35",
+            "volumeMounts": [{"name": "v", "mountPath": "/logs/"}],
+            "resources": {"requests": {"memory": "524288000"}},
+        }
+    )
+    expected = {
+        "spec": {
+            "(containers[0].image)": "busybox:1.35",
+            "(containers[0].volumeMounts[0].mountPath)": "/logs",
+            "(containers[0].resources.requests.memory)": "500Mi",
+            "(containers[?name == 'c'])": {"image": "busybox:1.35"},
+        }
+    }
+    assert match(expected, actual) == []
+    assert [m.path for m in match({"spec": {"(containers[0].image)": "busybox:1.36"}}, actual)] == [
+        "spec.(containers[0].image)"
+    ]
+
+
+def test_unkeyed_elements_are_found_by_meaning_too() -> None:
+    actual = _pod_with({"volumeMounts": [{"name": "v", "mountPath": "/logs/"}]})
+    expected = {"spec": {"containers": [{"volumeMounts": [{"mountPath": "/logs"}]}]}}
+    assert match(expected, actual) == []
+
+
+def test_a_mismatch_shows_both_values_as_written() -> None:
+    actual = _pod_with({"image": "docker.io/library/busybox:1.36"})
+    (mismatch,) = match(_pod_with({"image": "busybox:1.35"}), actual)
+    assert mismatch.describe() == (
+        'spec.containers[name=c].image: expected "busybox:1.35", found'
+        ' "docker.io/library/busybox:1.36"'
+    )
