@@ -476,8 +476,10 @@ def test_reach_http_by_service_dns_name(cluster: Any, scene: Objects, tmp_path: 
         'connection: expected "connected", found "connection refused"'
     ]
     assert wrong_port.why == (
-        "Service port 8080 forwards to targetPort 8081, but the pods it selects declare"
-        " containerPort 8080."
+        "Service port 8080 forwards to port 8081 of the pods it selects, which declare"
+        " containerPort 8080. A declaration routes nothing: traffic goes to port 8081 either"
+        " way, so what matters is the port the application listens on; if it is 8080, make"
+        " that the targetPort."
     )
 
 

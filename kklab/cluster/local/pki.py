@@ -13,7 +13,7 @@ Example:
     >>> folder = pathlib.Path(tempfile.mkdtemp())
     >>> pki = create(folder, node_name="node1", node_ip="192.0.2.2", service_ip="10.96.0.1")
     >>> sorted(p.name for p in folder.glob("*.crt"))[:3]
-    ['admin.crt', 'apiserver-kubelet-client.crt', 'apiserver.crt']
+    ['admin.crt', 'apiserver-etcd-client.crt', 'apiserver-kubelet-client.crt']
 """
 
 from __future__ import annotations
