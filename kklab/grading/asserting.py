@@ -15,7 +15,7 @@ from kklab.grading.fetching import describe_object
 from kklab.grading.matching import Mismatch, match, unevaluated
 from kklab.grading.redacting import is_secret, redact_mismatches
 from kklab.grading.results import CheckError, Outcome
-from kklab.grading.settling import learner_written, namespace_settling
+from kklab.grading.settling import learner_written, namespace_settling, pod_at_rest
 from kklab.grading.spec import ObjectBody, with_namespace
 from kklab.grading.suggesting import look_around
 
@@ -70,10 +70,17 @@ def _compare(body: ObjectBody, expected: Mapping[str, Any], obj: dict[str, Any])
     return list(redact_mismatches(mismatches)) if is_secret(obj) else mismatches
 
 
-def _settled(context: CheckContext, kind: str, mismatches: Iterable[Mismatch]) -> bool:
+def _settled(
+    context: CheckContext,
+    kind: str,
+    mismatches: Iterable[Mismatch],
+    subject: Mapping[str, Any] | None = None,
+) -> bool:
     """A failure will not change by itself: every mismatch is in a field the learner
-    writes and nothing in the lab namespace is still settling (one read per round)."""
-    if not all(learner_written(m, kind) for m in mismatches):
+    writes (or the subject is a pod at rest, whose status is final too) and nothing
+    in the lab namespace is still settling (one read per round)."""
+    at_rest = kind == "Pod" and subject is not None and pod_at_rest(subject)
+    if not at_rest and not all(learner_written(m, kind) for m in mismatches):
         return False
     return not namespace_settling(context.fetcher, context.namespace)
 
@@ -109,7 +116,7 @@ def run_assert(context: CheckContext, body: ObjectBody) -> Outcome:
         mismatches=tuple(mismatches),
         message=message,
         subject_object=closest,
-        settled=_settled(context, body.kind, mismatches),
+        settled=_settled(context, body.kind, mismatches, closest),
     )
 
 

@@ -130,6 +130,28 @@ def _stuck(pod: Obj) -> bool:
     return any(_waiting(container) in STUCK for container in _statuses(pod))
 
 
+def pod_at_rest(pod: Obj) -> bool:
+    """A pod whose status will not change by itself: it ended (Succeeded or Failed),
+    or a container is stuck (a failed pull, a crash loop, a missing config).
+
+    Its status mismatches are then final too: "expected Running, found
+    CrashLoopBackOff" needs no polling.
+
+    Example:
+        >>> pod_at_rest({"status": {"phase": "Succeeded"}})
+        True
+        >>> pod_at_rest({"status": {"phase": "Running", "containerStatuses": [
+        ...     {"state": {"waiting": {"reason": "CrashLoopBackOff"}}}]}})
+        True
+        >>> pod_at_rest({"status": {"phase": "Running", "containerStatuses": [
+        ...     {"state": {"running": {}}}]}})
+        False
+    """
+    if dig(pod, "metadata", "deletionTimestamp"):
+        return False
+    return dig(pod, "status", "phase") in ("Succeeded", "Failed") or _stuck(pod)
+
+
 def _condition(obj: Obj, kind: str) -> Obj:
     for condition in _items(dig(obj, "status", "conditions")):
         if condition.get("type") == kind:

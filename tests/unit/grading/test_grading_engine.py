@@ -663,6 +663,31 @@ def test_a_pod_stuck_for_good_does_not_keep_a_mismatch_polling() -> None:
     assert (checked.status, checked.settled, reads, fake_time.sleeps) == ("failed", True, 1, 0)
 
 
+def test_a_status_mismatch_of_a_pod_at_rest_is_final() -> None:
+    """A pod that ended or crash-loops will not become Running by itself: no polling."""
+    check = {
+        **IMAGE_CHECK,
+        "assert": {
+            "apiVersion": "v1",
+            "kind": "Pod",
+            "metadata": {"name": "web"},
+            "status": {"phase": "Running"},
+        },
+    }
+    ended = running_pod("web", phase="Succeeded")
+    checked, fake_time, reads = _graded(FakeTransport([ended]), check)
+    assert (checked.status, checked.settled, reads, fake_time.sleeps) == ("failed", True, 1, 0)
+    looping = running_pod(
+        "web",
+        phase="Pending",
+        containerStatuses=[
+            {"name": "main", "ready": False, "state": {"waiting": {"reason": "CrashLoopBackOff"}}}
+        ],
+    )
+    checked, fake_time, reads = _graded(FakeTransport([looping]), check)
+    assert (checked.status, checked.settled, fake_time.sleeps) == ("failed", True, 0)
+
+
 def test_a_right_answer_still_passes_and_a_late_one_is_waited_for() -> None:
     transport = FakeTransport([running_pod("web")])
     checked, fake_time, _ = _graded(transport, IMAGE_CHECK)
