@@ -70,6 +70,12 @@ for what, attempt in attempts.items():
         print("ALLOWED:", what)
     except client.ApiException as err:
         print("denied:", what, err.status)
+import urllib.request
+try:  # etcd holds every Secret: on the local provider it takes only its own certificates
+    urllib.request.urlopen("http://127.0.0.1:2379/version", timeout=3)
+    print("ALLOWED: read etcd")
+except Exception as err:
+    print("denied: read etcd without a certificate", type(err).__name__)
 made, mine = 0, os.environ["KKLAB_NAMESPACE"]
 for i in range(100):
     try:
@@ -216,6 +222,7 @@ def test_feedback_shows_messages_and_hints_but_no_hidden_code(graded: GradedCour
     # eve: every reach outside was refused, and the flood hit the quota.
     assert not re.search(r"^ALLOWED: ", texts["eve"], re.MULTILINE)
     assert len(re.findall(r"^denied: .* 403$", texts["eve"], re.MULTILINE)) == 6
+    assert "denied: read etcd without a certificate" in texts["eve"]
     assert "ignored the interrupt" in texts["eve"]
     flood = re.search(r"flood stopped after (\d+) ConfigMaps", texts["eve"])
     assert flood is not None and int(flood.group(1)) < 40
