@@ -31,6 +31,7 @@ from kklab.grading.context import CheckContext, ProbePod
 from kklab.grading.evidence import collect_evidence, gather_related
 from kklab.grading.executing import run_exec, run_reach
 from kklab.grading.fetching import Fetcher
+from kklab.grading.logs import run_logs
 from kklab.grading.misconceptions import Related, explain
 from kklab.grading.redacting import Redactor
 from kklab.grading.results import CheckError, CheckResult, ExerciseResult, LabResult, Outcome
@@ -39,6 +40,7 @@ from kklab.grading.spec import (
     Check,
     ExecBody,
     Lab,
+    LogsBody,
     ObjectBody,
     PythonBody,
     ReachBody,
@@ -67,6 +69,8 @@ def run_check(context: CheckContext, check: Check) -> Outcome:
         return run_assert(context, body) if check.kind == "assert" else run_error(context, body)
     if isinstance(body, ExecBody):
         return run_exec(context, body)
+    if isinstance(body, LogsBody):
+        return run_logs(context, body)
     if isinstance(body, ReachBody):
         return run_reach(context, body)
     if isinstance(body, AccessBody):

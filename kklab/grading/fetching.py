@@ -168,10 +168,23 @@ class Fetcher:
             result.append(item)
         return result
 
-    def pod_log(self, namespace: str, pod: str, container: str, *, previous: bool = False) -> str:
-        """The last lines of a container's log (bounded), or an empty string."""
+    def pod_log(
+        self,
+        namespace: str,
+        pod: str,
+        container: str,
+        *,
+        previous: bool = False,
+        lines: int = 5,
+        limit_bytes: int = 2048,
+    ) -> str:
+        """The last ``lines`` of a container's log (bounded), or an empty string."""
         path = Resource("v1", "Pod", "pods", True).path(namespace, pod) + "/log"
-        query = [("container", container), ("tailLines", "5"), ("limitBytes", "2048")]
+        query = [
+            ("container", container),
+            ("tailLines", str(lines)),
+            ("limitBytes", str(limit_bytes)),
+        ]
         if previous:
             query.append(("previous", "true"))
         try:

@@ -42,6 +42,7 @@ from kklab.grading.spec import (
     Exercise,
     GraderSpecError,
     Lab,
+    LogsBody,
     ObjectBody,
     PythonBody,
     ReachBody,
@@ -348,6 +349,8 @@ class _Builder:
                 stdout_contains=value.get("stdout_contains"),
                 stdout_matches=pattern,
             )
+        if kind == "logs":
+            return self.logs(value, at)
         if kind == "reach":
             return self.reach(value, at)
         if kind == "access":
@@ -369,6 +372,29 @@ class _Builder:
             fix = f"define def {value}(context) in the lab's .py file (functions found: {known})"
             raise self.error(at, f"no function named {value}", fix)
         return PythonBody(value, function)
+
+    def logs(self, value: Mapping[str, Any], at: list[str | int]) -> LogsBody:
+        if ("pod" in value) == ("selector" in value):
+            raise self.error(at, "logs needs exactly one of pod or selector")
+        if not any(key in value for key in ("contains", "matches", "absent")):
+            raise self.error(
+                at, "logs needs contains, matches or absent", "say what the log must show"
+            )
+        pattern = value.get("matches")
+        if pattern is not None:
+            try:
+                re.compile(pattern, re.MULTILINE)
+            except re.error as error:
+                raise self.error([*at, "matches"], f"invalid regex: {error}") from error
+        return LogsBody(
+            pod=value.get("pod"),
+            selector=dict(value.get("selector", {})),
+            container=value.get("container"),
+            contains=value.get("contains"),
+            matches=pattern,
+            absent=value.get("absent"),
+            previous=bool(value.get("previous", False)),
+        )
 
     def reach(self, value: Mapping[str, Any], at: list[str | int]) -> ReachBody:
         if ("url" in value) == ("tcp" in value):

@@ -19,8 +19,16 @@ from typing import Any, Final, Literal
 
 from kklab.errors import KklabError
 
-CheckKind = Literal["assert", "error", "exec", "reach", "access", "python"]
-KINDS: Final[tuple[CheckKind, ...]] = ("assert", "error", "exec", "reach", "access", "python")
+CheckKind = Literal["assert", "error", "exec", "logs", "reach", "access", "python"]
+KINDS: Final[tuple[CheckKind, ...]] = (
+    "assert",
+    "error",
+    "exec",
+    "logs",
+    "reach",
+    "access",
+    "python",
+)
 DEFAULT_TIMEOUT_S: Final = 10.0
 
 
@@ -145,6 +153,33 @@ class ExecBody:
 
 
 @dataclass(frozen=True)
+class LogsBody:
+    """Body of ``logs`` checks: what a container printed (its log, as ``kubectl logs``)."""
+
+    pod: str | None = None
+    """Pod name, or None to pick by ``selector``."""
+
+    selector: Mapping[str, str] = field(default_factory=dict)
+    """Labels of the pod when ``pod`` is not given."""
+
+    container: str | None = None
+    """Container name; the first container when None."""
+
+    contains: str | None = None
+    """Text the log must contain."""
+
+    matches: str | None = None
+    """Python regular expression searched in the log, line by line (``^`` and ``$``
+    match at each line)."""
+
+    absent: str | None = None
+    """Text the log must NOT contain (e.g. an error the fix removes)."""
+
+    previous: bool = False
+    """Read the previous instance of the container (the one that crashed)."""
+
+
+@dataclass(frozen=True)
 class ReachBody:
     """Body of ``reach`` checks: connect from inside the cluster."""
 
@@ -211,7 +246,7 @@ class PythonBody:
     """The function, called with a ``CheckContext``; returns an ``Outcome``."""
 
 
-Body = ObjectBody | ExecBody | ReachBody | AccessBody | PythonBody
+Body = ObjectBody | ExecBody | LogsBody | ReachBody | AccessBody | PythonBody
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ from kklab.grading.loading import parse_lab
 from kklab.grading.redacting import Redactor
 from kklab.grading.rendering import render_json, render_text
 from kklab.grading.results import Outcome
-from kklab.grading.spec import Lab
+from kklab.grading.spec import GraderSpecError, Lab
 from kklab.grading.transport import ApiStatusError, ExecOutput
 
 NS = "lab-07-storage"
@@ -830,3 +830,53 @@ def test_looking_for_a_missing_object_elsewhere_is_best_effort() -> None:
     assert (checked.status, checked.why) == ("failed", "found pod helo: did you mean hello?")
     (checked,) = grade_with(Sandboxed([running_pod("web")]), NS, lab_of(check)).checks
     assert (checked.status, checked.why) == ("failed", None)
+
+
+LOG_CHECK = {
+    "id": "hello-says-hello",
+    "title": "hello printed its greeting",
+    "points": 1,
+    "logs": {"pod": "web", "contains": "Hello from Kubernetes"},
+}
+
+
+def test_a_logs_check_passes_on_the_text_and_fails_with_what_was_printed() -> None:
+    transport = FakeTransport([running_pod("web")])
+    transport.logs = "booting\nHello from Kubernetes\n"
+    checked, _time, _reads = _graded(transport, LOG_CHECK)
+    assert checked.passed
+    transport.logs = "Hello from the cluster\n"
+    checked, fake_time, _reads = _graded(transport, LOG_CHECK)
+    assert checked.status == "failed" and not checked.settled  # still running: may print it
+    assert [m.describe() for m in checked.mismatches] == [
+        'log: expected text containing "Hello from Kubernetes", found "Hello from the cluster"'
+    ]
+    assert fake_time.sleeps > 10
+
+
+def test_a_logs_check_on_a_container_at_rest_is_final() -> None:
+    ended = running_pod("web", phase="Succeeded")
+    ended["status"]["containerStatuses"][0]["state"] = {"terminated": {"exitCode": 0}}
+    transport = FakeTransport([ended])
+    transport.logs = ""
+    checked, fake_time, _reads = _graded(transport, LOG_CHECK)
+    assert (checked.status, checked.settled, fake_time.sleeps) == ("failed", True, 0)
+    assert checked.message == "The container has printed nothing."
+
+
+def test_a_logs_check_names_a_missing_container_and_an_absent_text() -> None:
+    transport = FakeTransport([running_pod("web")])
+    wrong_container = {**LOG_CHECK, "logs": {"pod": "web", "container": "app", "contains": "x"}}
+    checked, _time, _reads = _graded(transport, wrong_container)
+    assert checked.message == "Pod web has no container app."
+    transport.logs = "GET /cart 200\nERROR disk full\n"
+    absent = {**LOG_CHECK, "logs": {"pod": "web", "absent": "ERROR", "matches": r"^GET /\w+ 200$"}}
+    checked, _time, _reads = _graded(transport, absent)
+    assert [m.describe() for m in checked.mismatches] == [
+        'log: expected "no line with \'ERROR\'", found "ERROR disk full"'
+    ]
+
+
+def test_a_logs_check_without_anything_to_look_for_is_refused() -> None:
+    with pytest.raises(GraderSpecError, match="logs needs contains, matches or absent"):
+        lab_of({**LOG_CHECK, "logs": {"pod": "web"}})
