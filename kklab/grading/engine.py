@@ -112,6 +112,8 @@ class _State:
     first_s: float = 0.0
     last_s: float = 0.0
     done: bool = False
+    passing_since: float | None = None
+    """When the check began to pass without a break (for ``holds_s``)."""
 
 
 def grade(
@@ -126,7 +128,8 @@ def grade(
 ) -> LabResult:
     """Grade ``lab`` (or one exercise of it) in ``namespace`` through a kubernetes ApiClient.
 
-    ``timeout_s`` overrides every check's polling timeout (0 checks once).
+    ``timeout_s`` overrides every check's polling timeout (0 checks once; a check
+    with ``holds_s`` still watches that long).
     ``keep_probe`` leaves the probe pod of ``reach`` checks running for the next
     run (it ends by itself after a few minutes); False deletes it at the end.
     Never raises for cluster problems: they become ``error`` results.
@@ -161,7 +164,11 @@ def grade_with(
     exercises = lab.exercises if exercise is None else (lab.exercise(exercise),)
     start = clock()
     states = [
-        _State(check, ex.id, start + (lab.timeout_for(check) if timeout_s is None else timeout_s))
+        _State(
+            check,
+            ex.id,
+            start + (lab.timeout_for(check) if timeout_s is None else timeout_s + check.holds_s),
+        )
         for ex in exercises
         for check in ex.checks
         if include_hidden or not check.hidden
@@ -248,11 +255,26 @@ def _attempt(state: _State, context: CheckContext, clock: Callable[[], float]) -
         where = "check function" if state.check.kind == "python" else "kklab"
         state.error = f"{where} failed: {type(error).__name__}: {error}"
     state.last_s = clock()
-    # A pass is final; so is a failure that will not change by itself (settled).
-    # Errors keep polling until the timeout, as a failure still settling does.
     outcome = state.outcome
-    final = outcome is not None and not state.error and (outcome.passed or outcome.settled)
-    state.done = final or state.last_s >= state.deadline
+    passing = outcome is not None and not state.error and outcome.passed
+    if not passing:
+        state.passing_since = None
+    elif state.passing_since is None:
+        state.passing_since = now
+    held = passing and state.last_s - (state.passing_since or now) >= state.check.holds_s
+    # A pass is final once it has held long enough; so is a failure that will not
+    # change by itself (settled). Errors keep polling until the timeout, as a
+    # failure still settling does.
+    settled = outcome is not None and not state.error and not passing and outcome.settled
+    state.done = held or settled or state.last_s >= state.deadline
+    if passing and not held and state.done:  # the timeout came before the pass held
+        lasted = state.last_s - (state.passing_since or now)
+        state.outcome = Outcome(
+            passed=False,
+            message=f"It passed, but only for the last {lasted:.0f} s; it must hold for "
+            f"{state.check.holds_s:.0f} s.",
+            subject=outcome.subject if outcome else "",
+        )
 
 
 def _results(

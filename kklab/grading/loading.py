@@ -323,6 +323,7 @@ class _Builder:
             hints=tuple(str(hint) for hint in raw.get("hints", ())),
             hidden=bool(raw.get("hidden", False)),
             timeout_s=None if timeout is None else float(timeout),
+            holds_s=float(raw.get("holds_s", 0)),
         )
 
     def body(self, kind: str, raw: Mapping[str, Any], at: list[str | int]) -> Body:

@@ -280,6 +280,10 @@ class Check:
     timeout_s: float | None = None
     """Own polling timeout in seconds; the lab default when None."""
 
+    holds_s: float = 0.0
+    """Seconds the check must keep passing before it counts (e.g. a restart count
+    that stops growing, a pod that stays Ready); 0 passes at the first pass."""
+
 
 @dataclass(frozen=True)
 class Exercise:
@@ -338,5 +342,7 @@ class Lab:
         )
 
     def timeout_for(self, check: Check) -> float:
-        """The polling timeout of a check: its own, else the lab's."""
-        return self.timeout_s if check.timeout_s is None else check.timeout_s
+        """The polling timeout of a check: its own, else the lab's, plus its ``holds_s``
+        (the state may take the timeout to appear, then must hold)."""
+        own = self.timeout_s if check.timeout_s is None else check.timeout_s
+        return own + check.holds_s

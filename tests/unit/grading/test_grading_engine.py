@@ -880,3 +880,49 @@ def test_a_logs_check_names_a_missing_container_and_an_absent_text() -> None:
 def test_a_logs_check_without_anything_to_look_for_is_refused() -> None:
     with pytest.raises(GraderSpecError, match="logs needs contains, matches or absent"):
         lab_of({**LOG_CHECK, "logs": {"pod": "web"}})
+
+
+HOLDS_CHECK = {
+    "id": "web-stops-restarting",
+    "title": "web stops restarting",
+    "points": 1,
+    "holds_s": 10,
+    "assert": {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": "web"},
+        "status": {"containerStatuses": [{"name": "main", "ready": True}]},
+    },
+}
+
+
+def test_a_check_that_must_hold_passes_only_after_holding() -> None:
+    transport = FakeTransport([running_pod("web")])
+    checked, fake_time, reads = _graded(transport, HOLDS_CHECK)
+    assert checked.passed and fake_time.now >= 1000.0 + 10 and reads > 10
+
+
+def test_a_check_that_breaks_while_holding_fails_with_how_long_it_held() -> None:
+    """Ready, but not at 5-6 s and 14-16 s: it never holds 10 s; the last stretch is 9 s."""
+    fake_time = FakeTime()
+    transport = FakeTransport()
+
+    def flap(fake: FakeTransport) -> None:
+        pod = running_pod("web")
+        now = fake_time.now
+        pod["status"]["containerStatuses"][0]["ready"] = not (
+            1005 <= now < 1006 or 1014 <= now < 1016
+        )
+        fake.add(pod)
+
+    transport.on_get = flap
+    result = grade_with(
+        transport,
+        NS,
+        lab_of(HOLDS_CHECK, timeout_s=15),
+        sleep=fake_time.sleep,
+        clock=fake_time.clock,
+    )
+    (checked,) = result.checks
+    assert checked.status == "failed"
+    assert checked.message == "It passed, but only for the last 9 s; it must hold for 10 s."
