@@ -118,6 +118,11 @@ class LocalProvider:
                 f"ready at https://127.0.0.1:{cfg.API_PORT}" if api_ok else "not answering",
             )
         )
+        if state.get("like"):
+            made_as = (
+                f"like {state['like']}: node {state.get('node_name')}, StorageClass standard only"
+            )
+            components.append(ComponentStatus("profile", True, made_as))
         return ClusterStatus(self.name, exists=True, components=tuple(components))
 
     # --- up --------------------------------------------------------------------
