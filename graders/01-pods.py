@@ -20,6 +20,8 @@ def _log(context: CheckContext, pod: str, *, previous: bool = False) -> str | No
         )
     except Exception:
         return None
+    if str(log).startswith("unable to retrieve container logs"):
+        return None  # the kubelet's answer for a container the runtime no longer has
     return str(log)
 
 
@@ -35,7 +37,7 @@ def _printed(context: CheckContext, pod: str, text: str) -> Outcome:
         return Outcome(
             passed=False,
             subject=subject,
-            message="Its log cannot be read yet: no container of it has started.",
+            message="Its log cannot be read: no container of it is running or has run yet.",
         )
     lines = "\n".join(log for log in logs if log).strip().splitlines()
     last = repr(lines[-1]) if lines else "nothing at all"
