@@ -219,9 +219,10 @@ def stable_backends_carry_the_release_label(context: CheckContext) -> Outcome:
 def only_stable_backends_carry_the_release_label(context: CheckContext) -> Outcome:
     """Exercise 3: no other pod carries the label; each extra one is named with its reason."""
     subject = f"pods in {context.namespace}"
-    extra = {
-        n: labels for n, labels in _labelled_stable(context).items() if n not in STABLE_BACKENDS
-    }
+    labelled = _labelled_stable(context)
+    if not labelled:
+        return Outcome(passed=False, subject=subject, message="No pod carries release=stable yet.")
+    extra = {n: labels for n, labels in labelled.items() if n not in STABLE_BACKENDS}
     if not extra:
         return Outcome(passed=True, subject=subject)
     reasons = []
