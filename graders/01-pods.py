@@ -2,9 +2,29 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
+from collections.abc import Callable
 
 from kklab.grading import CheckContext, Outcome
+from kklab.grading.settling import namespace_settling, pod_at_rest
+
+Check = Callable[[CheckContext], Outcome]
+
+
+def _final_when_quiet(check: Check) -> Check:
+    """A failure of ``check`` reads only what the learner wrote (a ConfigMap, labels):
+    it will not change by itself once nothing in the namespace is settling."""
+
+    def checked(context: CheckContext) -> Outcome:
+        outcome = check(context)
+        if outcome.passed or namespace_settling(context.fetcher, context.namespace):
+            return outcome
+        return dataclasses.replace(outcome, settled=True)
+
+    checked.__name__ = check.__name__
+    checked.__doc__ = check.__doc__
+    return checked
 
 
 def _log(context: CheckContext, pod: str, *, previous: bool = False) -> str | None:
@@ -28,8 +48,11 @@ def _log(context: CheckContext, pod: str, *, previous: bool = False) -> str | No
 def _printed(context: CheckContext, pod: str, text: str) -> Outcome:
     """The pod's log (this run or the one before) holds ``text``: its command really ran."""
     subject = f"v1 Pod {context.namespace}/{pod}"
-    if context.get("v1", "Pod", pod) is None:
+    found = context.get("v1", "Pod", pod)
+    if found is None:
         return Outcome(passed=False, subject=subject, message=f'There is no pod "{pod}" yet.')
+    # A pod that ended or is stuck prints nothing more: its log is final.
+    final = pod_at_rest(found)
     logs = [_log(context, pod), _log(context, pod, previous=True)]
     if any(text in log for log in logs if log is not None):
         return Outcome(passed=True, subject=subject)
@@ -38,6 +61,7 @@ def _printed(context: CheckContext, pod: str, text: str) -> Outcome:
             passed=False,
             subject=subject,
             message="Its log cannot be read: no container of it is running or has run yet.",
+            settled=final,
         )
     lines = "\n".join(log for log in logs if log).strip().splitlines()
     last = repr(lines[-1]) if lines else "nothing at all"
@@ -47,6 +71,7 @@ def _printed(context: CheckContext, pod: str, text: str) -> Outcome:
         message=f'Its log does not contain "{text}"; it printed {last}.',
         why="The container's command (or args) decides what it prints. A pod's command "
         "cannot be changed once it exists: delete the pod and create it again.",
+        settled=final,
     )
 
 
@@ -134,6 +159,7 @@ def _describe(labels: dict[str, str]) -> str:
     return ",".join(f"{k}={v}" for k, v in labels.items() if k != "app") or "no labels"
 
 
+@_final_when_quiet
 def release_rule_picks_stable_backends(context: CheckContext) -> Outcome:
     """Exercise 3: the selector in ConfigMap release-rules picks stable backends, now and later."""
     subject = f"v1 ConfigMap {context.namespace}/release-rules"
@@ -196,6 +222,7 @@ def _labelled_stable(context: CheckContext) -> dict[str, dict[str, str]]:
     return {str(pod["metadata"]["name"]): dict(pod["metadata"].get("labels") or {}) for pod in pods}
 
 
+@_final_when_quiet
 def stable_backends_carry_the_release_label(context: CheckContext) -> Outcome:
     """Exercise 3: both stable backends are labelled."""
     subject = f"pods in {context.namespace}"
@@ -216,6 +243,7 @@ def stable_backends_carry_the_release_label(context: CheckContext) -> Outcome:
     )
 
 
+@_final_when_quiet
 def only_stable_backends_carry_the_release_label(context: CheckContext) -> Outcome:
     """Exercise 3: no other pod carries the label; each extra one is named with its reason."""
     subject = f"pods in {context.namespace}"

@@ -6,15 +6,15 @@ submissions are placed where ``nbgrader collect`` puts them; ``kklab
 classroom autograde --jobs 2`` grades them; ``nbgrader generate_feedback``
 writes the feedback. The five:
 
-* ada: every answer is the reference solution (21/21);
+* ada: every answer is the reference solution (26/26);
 * bob: exercises 1, 2 and 4; exercise 3's cell loops forever and is
-  interrupted, and the notebook goes on (3 + 3 + 4 = 10);
+  interrupted, and the notebook goes on (3 + 6 + 4 = 13);
 * cyd: untouched (0);
-* dee: exercises 1 to 3, then a cell that ends Python (10: what it did counts);
+* dee: exercises 1 to 3, then a cell that ends Python (13: what it did counts);
 * eve: hostile. Exercises 1 to 5, plus a cell that tries to delete another
   namespace, to make cluster-wide objects, to read secrets everywhere, to
   flood its namespace, and to fake its own score; exercise 6's cell ignores
-  interrupts and loops (18).
+  interrupts and loops (22).
 """
 
 from __future__ import annotations
@@ -38,11 +38,11 @@ pytestmark = [pytest.mark.cluster, pytest.mark.timeout(1200)]
 
 LAB = "01-pods"
 BYSTANDER = "kklab-test-bystander"
-EXPECTED = {"ada": 21.0, "bob": 10.0, "cyd": 0.0, "dee": 10.0, "eve": 18.0}
+EXPECTED = {"ada": 26.0, "bob": 13.0, "cyd": 0.0, "dee": 13.0, "eve": 22.0}
 EXPECTED_BY_EXERCISE = {
-    "bob": {"1": 3.0, "2": 3.0, "3": 0.0, "4": 4.0, "5": 0.0, "6": 0.0},
-    "dee": {"1": 3.0, "2": 3.0, "3": 4.0, "4": 0.0, "5": 0.0, "6": 0.0},
-    "eve": {"1": 3.0, "2": 3.0, "3": 4.0, "4": 4.0, "5": 4.0, "6": 0.0},
+    "bob": {"1": 3.0, "2": 6.0, "3": 0.0, "4": 4.0, "5": 0.0, "6": 0.0},
+    "dee": {"1": 3.0, "2": 6.0, "3": 4.0, "4": 0.0, "5": 0.0, "6": 0.0},
+    "eve": {"1": 3.0, "2": 6.0, "3": 4.0, "4": 4.0, "5": 5.0, "6": 0.0},
 }
 
 HOSTILE = f'''
@@ -198,7 +198,7 @@ def test_gradebook_holds_the_exact_scores(graded: GradedCourse) -> None:
     assert scores == EXPECTED
     assert by_exercise == EXPECTED_BY_EXERCISE
     for student, score in EXPECTED.items():
-        assert f"✓ {student}: {score:g}/21 points" in graded.autograde_output
+        assert f"✓ {student}: {score:g}/26 points" in graded.autograde_output
 
 
 def test_feedback_shows_messages_and_hints_but_no_hidden_code(graded: GradedCourse) -> None:
@@ -218,7 +218,7 @@ def test_feedback_shows_messages_and_hints_but_no_hidden_code(graded: GradedCour
     assert "No answer was given" not in texts["ada"]
     # dee: the crash is explained, and the later checks still ran.
     assert "the kernel died" in texts["dee"]
-    assert "Exercise 6: A pod that cannot pull its image" in texts["dee"]
+    assert "Exercise 6: A pod that cannot start its image" in texts["dee"]
     # eve: every reach outside was refused, and the flood hit the quota.
     assert not re.search(r"^ALLOWED: ", texts["eve"], re.MULTILINE)
     assert len(re.findall(r"^denied: .* 403$", texts["eve"], re.MULTILINE)) == 6
@@ -226,7 +226,7 @@ def test_feedback_shows_messages_and_hints_but_no_hidden_code(graded: GradedCour
     assert "ignored the interrupt" in texts["eve"]
     flood = re.search(r"flood stopped after (\d+) ConfigMaps", texts["eve"])
     assert flood is not None and int(flood.group(1)) < 40
-    assert "21.0 / 21.0" in texts["ada"] or "21 / 21" in texts["ada"]
+    assert "26.0 / 26.0" in texts["ada"] or "26 / 26" in texts["ada"]
 
 
 def test_nothing_outside_the_submissions_changed(

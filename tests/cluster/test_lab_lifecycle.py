@@ -62,9 +62,9 @@ def test_start_solve_check_and_reset(cluster: RunningCluster, tmp_path: Path) ->
         assert "exercise 3" not in solved.stderr
         checked = kklab("check", "01-pods", "2")
         assert checked.returncode == 0, checked.stdout
-        assert "Exercise 2: Labels that describe the application        3/3" in checked.stdout
+        assert "Exercise 2: Labels that describe the application        6/6" in checked.stdout
         listing = kklab("lab", "list")
-        assert "01-pods" in listing.stdout and "3/21 points" in listing.stdout
+        assert "01-pods" in listing.stdout and "9/26 points" in listing.stdout
         as_json = kklab("check", "01-pods", "1", "--json")
         assert '"status": "passed"' in as_json.stdout
 
@@ -88,7 +88,7 @@ def test_start_solve_check_and_reset(cluster: RunningCluster, tmp_path: Path) ->
         assert "lab-01-pods" not in _namespaces(core)
         assert core.read_namespaced_config_map("keep-me", bystander).metadata.name == "keep-me"
         assert core.read_persistent_volume(volume).metadata.name == volume
-        assert "0/21 points" in kklab("lab", "list").stdout
+        assert "0/26 points" in kklab("lab", "list").stdout
     finally:
         core.delete_namespace(bystander)
         core.delete_persistent_volume(volume)

@@ -598,9 +598,18 @@ def _component_status(
 
 
 def _etcd_healthy(pki_dir: Path) -> bool:
-    """etcd's /health, asked with kklab's health-check certificate (etcd takes no other)."""
+    """etcd's /health, asked with kklab's health-check certificate (etcd takes no other).
+
+    A cluster made before etcd had TLS serves plain HTTP until its next start.
+    """
     if not (pki_dir / "etcd-healthcheck-client.crt").exists():
-        return False
+        try:
+            with urllib.request.urlopen(
+                f"http://127.0.0.1:{cfg.ETCD_CLIENT_PORT}/health", timeout=1
+            ) as response:
+                return b"true" in response.read()
+        except OSError:
+            return False
     context = ssl.create_default_context(cafile=str(pki_dir / "etcd-ca.crt"))
     context.load_cert_chain(
         str(pki_dir / "etcd-healthcheck-client.crt"), str(pki_dir / "etcd-healthcheck-client.key")
