@@ -26,7 +26,10 @@ What counts as settling (each gives one reason):
   ``spec.replicas``; for a DaemonSet the scheduled and updated counts against the
   desired one). Readiness is left to the pod rules: a pod that crashes for good
   does not make its Deployment "settling";
-- a Job with active pods that started less than :data:`STARTING_S` ago.
+- a Job with active pods that started less than :data:`STARTING_S` ago;
+- a pod whose status still shows another image than its spec asks for (the
+  kubelet has not acted on ``kubectl set image`` yet), even when that old image
+  is stuck.
 
 A container waiting for a reason in :data:`STUCK` (a failed pull, a crash loop, a
 missing config) is *not* settling: it will not change by itself.
@@ -49,6 +52,7 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime, timezone
 from typing import Any, Final
 
+from kklab.grading.equivalence import image_reference
 from kklab.grading.fetching import Fetcher
 from kklab.grading.matching import Mismatch, dig
 
@@ -130,6 +134,35 @@ def _stuck(pod: Obj) -> bool:
     return any(_waiting(container) in STUCK for container in _statuses(pod))
 
 
+def behind_its_spec(pod: Obj) -> str | None:
+    """The container whose status still shows another image than its spec asks for.
+
+    Right after ``kubectl set image`` the kubelet has not acted yet: the status
+    still shows the old image (and perhaps its pull failure), but it will change.
+
+    Example:
+        >>> behind_its_spec({"spec": {"containers": [{"name": "main", "image": "busybox:1.35"}]},
+        ...     "status": {"containerStatuses": [{"name": "main", "image": "busybox:1.53"}]}})
+        'main'
+        >>> behind_its_spec({"spec": {"containers": [{"name": "main", "image": "busybox:1.35"}]},
+        ...     "status": {"containerStatuses": [{"name": "main",
+        ...         "image": "docker.io/library/busybox:1.35"}]}})
+    """
+    wanted = {
+        str(c.get("name")): str(c.get("image") or "")
+        for key in ("containers", "initContainers")
+        for c in _items(dig(pod, "spec", key))
+    }
+    for key in ("containerStatuses", "initContainerStatuses"):
+        for status in _items(dig(pod, "status", key)):
+            name, seen = str(status.get("name")), str(status.get("image") or "")
+            if not seen or seen.startswith("sha256:") or name not in wanted:
+                continue  # some runtimes report an image ID: nothing to compare
+            if image_reference(seen) != image_reference(wanted[name]):
+                return name
+    return None
+
+
 def pod_at_rest(pod: Obj) -> bool:
     """A pod whose status will not change by itself: it ended (Succeeded or Failed),
     or a container is stuck (a failed pull, a crash loop, a missing config).
@@ -147,7 +180,7 @@ def pod_at_rest(pod: Obj) -> bool:
         ...     {"state": {"running": {}}}]}})
         False
     """
-    if dig(pod, "metadata", "deletionTimestamp"):
+    if dig(pod, "metadata", "deletionTimestamp") or behind_its_spec(pod):
         return False
     return dig(pod, "status", "phase") in ("Succeeded", "Failed") or _stuck(pod)
 
@@ -189,6 +222,9 @@ def _running_pod(name: str, pod: Obj, now: datetime) -> str | None:
 
 
 def _pod(name: str, pod: Obj, now: datetime) -> str | None:
+    changing = behind_its_spec(pod)
+    if changing is not None:
+        return f"pod {name}: container {changing} is changing to its new image"
     if _stuck(pod):
         return None
     phase = dig(pod, "status", "phase")

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from kklab.grading.matching import Mismatch
-from kklab.grading.settling import learner_written, parse_time, settling
+from kklab.grading.settling import learner_written, parse_time, pod_at_rest, settling
 
 NOW = parse_time("2026-01-01T12:00:00Z")
 assert NOW is not None
@@ -147,3 +147,14 @@ def test_which_mismatches_the_learner_wrote() -> None:
     assert not learner_written(Mismatch("status.phase", "Bound", "Pending", "differs"))
     assert not learner_written(Mismatch("(status.phase)", "Bound", "Pending", "differs"))
     assert not learner_written(Mismatch("subsets", [], None, "missing"), "Endpoints")
+
+
+def test_a_stuck_pod_whose_image_was_just_changed_is_settling() -> None:
+    """Right after `kubectl set image`, the status still shows the old image's failure."""
+    stuck = pod("Pending", {**waiting("ErrImageNeverPull"), "image": "busybox:1.53"})
+    stuck["spec"] = {"containers": [{"name": "c", "image": "busybox:1.53"}]}
+    assert settling([stuck], NOW) == []
+    assert pod_at_rest(stuck)
+    stuck["spec"] = {"containers": [{"name": "c", "image": "docker.io/library/busybox:1.35"}]}
+    assert settling([stuck], NOW) == ["pod p: container c is changing to its new image"]
+    assert not pod_at_rest(stuck)
