@@ -14,7 +14,9 @@ does. No cluster is needed. It checks that:
   readiness;
 - every internal link of every built page resolves, anchors included;
 - each lab page shows the learner's view: no hidden autograder cell, and every
-  solution folded in a closed "Show solution" block that opens on a click.
+  solution folded in a closed "Show solution" block that opens on a click;
+- each reading page renders with its pictures loaded, asking nothing of any
+  other host (screenshots ``site-reading-<page>-<palette>.png``).
 
 Without Chromium or Playwright the tests are skipped, and fail instead when
 ``KKLAB_REQUIRE_CLUSTER=1`` (CI), like the other browser test.
@@ -49,6 +51,9 @@ pytestmark = [pytest.mark.browser]
 SITE = REPOSITORY / "build" / "site"
 MAX_LAB_PAGE_BYTES = 250_000  # issue 19: a lab page, the notebook's own CSS apart
 LABS = REPOSITORY / "labs"
+READING = REPOSITORY / "site" / "reading"
+PICTURED = {"logging", "metrics"}
+"""Reading pages that must show at least one picture (issue 19: the pipelines)."""
 BUILD_S = 300
 """Longest wait for ``mkdocs build --strict`` (a few seconds on 2 cores)."""
 
@@ -399,3 +404,47 @@ def test_lab_page_reads_well_in_both_palettes(
             low[what] = round(ratio, 2)
     page.screenshot(path=str(ARTIFACTS / f"site-lab-{lab}-{scheme}.png"), full_page=False)
     assert low == {}, f"text too faint to read in the {scheme} palette: {low}"
+
+
+def _reading_pages() -> list[str]:
+    return sorted(path.stem for path in READING.glob("*.md"))
+
+
+# Whether an <img> has finished loading, and how big it came out.
+_PICTURE_JS = """
+(image) => ({
+  complete: image.complete,
+  natural: image.naturalWidth,
+  shown: image.getBoundingClientRect().width * image.getBoundingClientRect().height,
+  alt: image.alt,
+})
+"""
+
+
+@pytest.mark.parametrize("name", _reading_pages())
+def test_reading_page_renders_with_its_pictures(browser: Browser, site_url: str, name: str) -> None:
+    from playwright.sync_api import expect
+
+    url = f"{site_url}reading/" if name == "index" else f"{site_url}reading/{name}/"
+    page = _open(browser, url)
+    content = page.locator("article.md-content__inner")
+    expect(page.locator(".md-tabs__item--active")).to_have_text(re.compile("Reading"))
+    pictures = content.locator("img")
+    if name in PICTURED:
+        assert pictures.count() >= 1, f"the {name} page shows no picture"
+    for index in range(pictures.count()):
+        picture = pictures.nth(index)
+        picture.scroll_into_view_if_needed()
+        picture.evaluate("image => image.decode()")  # resolves once loaded, raises if broken
+        state = picture.evaluate(_PICTURE_JS)
+        assert state["complete"] and state["natural"] > 0 and state["shown"] > 0, state
+        assert len(state["alt"]) > 20, f"picture {index} of {name} needs a description"
+    for scheme in ("default", "slate"):
+        body = page.locator("body")
+        if body.get_attribute("data-md-color-scheme") != scheme:
+            page.locator("label.md-header__button[for^='__palette']:visible").first.click()
+        expect(body).to_have_attribute("data-md-color-scheme", scheme)
+        if pictures.count():
+            pictures.first.scroll_into_view_if_needed()
+        page.screenshot(path=str(ARTIFACTS / f"site-reading-{name}-{scheme}.png"))
+    browser.traffic.assert_clean()

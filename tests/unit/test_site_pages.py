@@ -4,13 +4,16 @@ What the browser test cannot say cheaply: every lab's page drops every hidden
 test and folds every solution; the CLI reference lists every command of the
 parser; the grader-format page lists every field of the schema; the concepts
 index lists every concept of the curriculum and links only to labs that exist;
-and generating twice gives the same bytes.
+generating twice gives the same bytes; every reading page is in the nav and in
+the concepts index, and every picture it shows is a well-formed SVG with a title.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import re
+import xml.etree.ElementTree as ElementTree
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +33,10 @@ from tools.site.schema_reference import schema_markdown
 
 REPOSITORY = Path(__file__).resolve().parents[2]
 LAB_NOTEBOOKS = hooks.lab_notebooks(REPOSITORY / "labs")
+READING = REPOSITORY / "site" / "reading"
+READING_PAGES = sorted(path.name for path in READING.glob("*.md"))
+SVG = "{http://www.w3.org/2000/svg}"
+PICTURE = re.compile(r"!\[[^\]]*\]\((?P<target>[^)\s]+\.svg)\)")
 
 
 def _read(path: Path) -> Any:
@@ -190,3 +197,59 @@ def test_generated_pages_are_deterministic() -> None:
         return hooks.generated_markdown(pages), notebooks
 
     assert generate() == generate()
+
+
+def _nav_pages(node: Any) -> list[str]:
+    """Every page path of mkdocs.yml's nav, at any depth."""
+    if isinstance(node, str):
+        return [node]
+    if isinstance(node, list):
+        return [page for item in node for page in _nav_pages(item)]
+    if isinstance(node, dict):
+        return [page for value in node.values() for page in _nav_pages(value)]
+    return []
+
+
+def test_every_reading_page_is_in_the_nav() -> None:
+    config = yaml.safe_load((REPOSITORY / "mkdocs.yml").read_text(encoding="utf-8"))
+    sections = {next(iter(item)): item for item in config["nav"] if isinstance(item, dict)}
+    names = list(sections)
+    assert names.index("Reading") == names.index("Labs") + 1, "Reading comes right after Labs"
+    listed = _nav_pages(sections["Reading"])
+    assert len(READING_PAGES) >= 7, READING_PAGES  # the index and six pages (issue 19, item 5)
+    assert sorted(listed) == [f"reading/{name}" for name in READING_PAGES]
+    assert set(hooks.reading_pages(REPOSITORY / "site")) == {
+        f"reading/{name}" for name in READING_PAGES if name != "index.md"
+    }
+
+
+@pytest.mark.parametrize("name", READING_PAGES)
+def test_reading_page_pictures_exist_and_are_titled_svg(name: str) -> None:
+    text = (READING / name).read_text(encoding="utf-8")
+    assert text.startswith("# "), f"{name} starts with its title"
+    for match in PICTURE.finditer(text):
+        path = (READING / match["target"]).resolve()
+        assert path.is_file(), f"{name}: {match['target']} does not exist"
+        root = ElementTree.parse(path).getroot()  # raises when it is not well-formed XML
+        assert root.tag == f"{SVG}svg"
+        title = root.find(f"{SVG}title")
+        assert title is not None and (title.text or "").strip(), f"{path.name} has no <title>"
+        source = path.read_text(encoding="utf-8")
+        # Nothing that runs or reaches out: the site works offline.
+        assert root.find(f".//{SVG}script") is None
+        assert not re.search(r"(href|src)=\"(https?:)?//", source), path.name
+        assert "@import" not in source and "@font-face" not in source
+
+
+def test_the_pipeline_pages_have_pictures() -> None:
+    for name in ("logging.md", "metrics.md"):
+        assert PICTURE.search((READING / name).read_text(encoding="utf-8")), name
+
+
+def test_concepts_index_links_the_reading_pages() -> None:
+    reading = {"reading/logging.md": "Logging architecture", "reading/a.md": "A | B"}
+    page = concepts_markdown({"labs": {}}, {}, reading)
+    assert "## Reading" in page
+    assert "- [Logging architecture](../reading/logging.md)" in page
+    assert "- [A \\| B](../reading/a.md)" in page
+    assert "## Reading" not in concepts_markdown({"labs": {}}, {})

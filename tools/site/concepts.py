@@ -88,8 +88,14 @@ def _where(entry: dict[str, Any], page: LabPage | None) -> str:
     return f"[in the lab]({target})"
 
 
-def concepts_markdown(curriculum: dict[str, Any], pages: dict[str, LabPage]) -> str:
-    """The page: one section per lab (written or planned), one row per concept."""
+def concepts_markdown(
+    curriculum: dict[str, Any], pages: dict[str, LabPage], reading: dict[str, str] | None = None
+) -> str:
+    """The page: one section per lab (written or planned), one row per concept.
+
+    ``reading`` (a reading page's path in the site's sources -> its title) adds a
+    last section linking the pages to read rather than do.
+    """
     labs: dict[str, list[dict[str, Any]]] = dict(curriculum.get("labs", {}))
     for lab in pages:
         labs.setdefault(lab, [])
@@ -129,4 +135,13 @@ def concepts_markdown(curriculum: dict[str, Any], pages: dict[str, LabPage]) -> 
             concept = _cell(str(entry["concept"]))
             lines.append(f"| {concept} | {status} | {_where(entry, page)} |")
         lines.append("")
+    if reading:
+        lines += [
+            "## Reading",
+            "",
+            "Subjects the course explains in a page to read, not in a lab:",
+            "",
+            *(f"- [{_cell(title)}](../{path})" for path, title in reading.items()),
+            "",
+        ]
     return "\n".join(lines).rstrip() + "\n"

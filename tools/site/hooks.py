@@ -34,11 +34,17 @@ if str(REPOSITORY) not in sys.path:  # mkdocs loads this file by path: make `too
     sys.path.insert(0, str(REPOSITORY))
 
 from tools.site.cli_reference import cli_markdown  # noqa: E402
-from tools.site.concepts import LabPage, concepts_markdown, lab_page  # noqa: E402
+from tools.site.concepts import (  # noqa: E402
+    TITLE_HEADING,
+    LabPage,
+    concepts_markdown,
+    lab_page,
+)
 from tools.site.learner_page import learner_page  # noqa: E402
 from tools.site.schema_reference import schema_markdown  # noqa: E402
 
 LABS = REPOSITORY / "labs"
+SITE = REPOSITORY / "site"
 NOTEBOOKS = REPOSITORY / "build" / "site-notebooks"
 LAB_FOLDER = re.compile(r"^\d{2}-[a-z0-9]+(-[a-z0-9]+)*$")
 NAV_SECTION = "Labs"
@@ -88,6 +94,17 @@ def on_config(config: MkDocsConfig) -> MkDocsConfig:
     return config
 
 
+def reading_pages(site: Path = SITE) -> dict[str, str]:
+    """``reading/<page>.md`` -> its ``#`` title, for every reading page but the index."""
+    found = {}
+    for path in sorted((site / "reading").glob("*.md")):
+        if path.name == "index.md":
+            continue
+        heading = TITLE_HEADING.search(path.read_text(encoding="utf-8"))
+        found[f"reading/{path.name}"] = heading["title"] if heading else path.stem
+    return dict(sorted(found.items(), key=lambda item: item[1].lower()))
+
+
 def generated_markdown(pages: dict[str, LabPage]) -> dict[str, str]:
     """src_uri -> Markdown of every generated page that is not a notebook."""
     from kklab.cli import build_parser
@@ -96,7 +113,7 @@ def generated_markdown(pages: dict[str, LabPage]) -> dict[str, str]:
     schema_path = REPOSITORY / "kklab" / "schemas" / "grader.schema.json"
     schema = json.loads(schema_path.read_text(encoding="utf-8"))
     return {
-        "labs/index.md": concepts_markdown(curriculum, pages),
+        "labs/index.md": concepts_markdown(curriculum, pages, reading_pages()),
         "reference/cli.md": cli_markdown(build_parser()),
         "reference/grader-format.md": schema_markdown(schema),
     }
