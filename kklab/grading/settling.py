@@ -163,7 +163,38 @@ def behind_its_spec(pod: Obj) -> str | None:
     return None
 
 
-def pod_at_rest(pod: Obj) -> bool:
+SPEC_CHANGE_S: Final = 10.0
+"""A pod whose spec someone changed (``set image``, ``patch``) less than this ago may
+still show the state of its old spec: the kubelet reports on the new one shortly."""
+
+
+def changed_lately(pod: Obj, now: datetime | None = None) -> bool:
+    """Whether anyone but the kubelet changed the pod after creating it, moments ago.
+
+    Example:
+        >>> fields = [{"manager": "kubectl-set", "operation": "Update",
+        ...            "time": "2026-01-01T12:00:05Z"}]
+        >>> pod = {"metadata": {"creationTimestamp": "2026-01-01T11:00:00Z",
+        ...                     "managedFields": fields}}
+        >>> changed_lately(pod, parse_time("2026-01-01T12:00:09Z"))
+        True
+        >>> changed_lately(pod, parse_time("2026-01-01T12:01:00Z"))
+        False
+    """
+    now = now or datetime.now(timezone.utc)
+    created = parse_time(dig(pod, "metadata", "creationTimestamp"))
+    for entry in _items(dig(pod, "metadata", "managedFields")):
+        if entry.get("manager") == "kubelet" or entry.get("subresource") == "status":
+            continue
+        changed = parse_time(entry.get("time"))
+        if changed is None or created is None or changed <= created:
+            continue
+        if (now - changed).total_seconds() < SPEC_CHANGE_S:
+            return True
+    return False
+
+
+def pod_at_rest(pod: Obj, now: datetime | None = None) -> bool:
     """A pod whose status will not change by itself: it ended (Succeeded or Failed),
     or a container is stuck (a failed pull, a crash loop, a missing config).
 
@@ -181,6 +212,8 @@ def pod_at_rest(pod: Obj) -> bool:
         False
     """
     if dig(pod, "metadata", "deletionTimestamp") or behind_its_spec(pod):
+        return False
+    if changed_lately(pod, now):  # its stuck state may be the old spec's
         return False
     return dig(pod, "status", "phase") in ("Succeeded", "Failed") or _stuck(pod)
 
@@ -225,6 +258,8 @@ def _pod(name: str, pod: Obj, now: datetime) -> str | None:
     changing = behind_its_spec(pod)
     if changing is not None:
         return f"pod {name}: container {changing} is changing to its new image"
+    if changed_lately(pod, now):
+        return f"pod {name} was changed moments ago"
     if _stuck(pod):
         return None
     phase = dig(pod, "status", "phase")
