@@ -7,7 +7,7 @@ import re
 from collections.abc import Callable
 
 from kklab.grading import CheckContext, Outcome
-from kklab.grading.settling import namespace_settling, pod_at_rest
+from kklab.grading.settling import namespace_settling, pod_at_rest, steady
 
 Check = Callable[[CheckContext], Outcome]
 
@@ -51,8 +51,12 @@ def _printed(context: CheckContext, pod: str, text: str) -> Outcome:
     found = context.get("v1", "Pod", pod)
     if found is None:
         return Outcome(passed=False, subject=subject, message=f'There is no pod "{pod}" yet.')
-    # A pod that ended or is stuck prints nothing more: its log is final.
-    final = pod_at_rest(found)
+    # A pod that ended or is stuck prints nothing more, and one that has run a while in a
+    # quiet namespace is taken at its word: its log is final.
+    first = str(((found.get("spec") or {}).get("containers") or [{}])[0].get("name", ""))
+    final = pod_at_rest(found) or (
+        steady(found, first) and not namespace_settling(context.fetcher, context.namespace)
+    )
     logs = [_log(context, pod), _log(context, pod, previous=True)]
     if any(text in log for log in logs if log is not None):
         return Outcome(passed=True, subject=subject)

@@ -22,7 +22,7 @@ from typing import Any, Final
 from kklab.grading.context import CheckContext
 from kklab.grading.matching import Mismatch, dig
 from kklab.grading.results import Outcome
-from kklab.grading.settling import pod_at_rest
+from kklab.grading.settling import namespace_settling, pod_at_rest, steady
 from kklab.grading.spec import LogsBody
 
 LOG_LINES: Final = 500
@@ -112,5 +112,7 @@ def run_logs(context: CheckContext, body: LogsBody) -> Outcome:
         subject,
         tuple(mismatches),
         subject_object=pod,
-        settled=at_rest or body.previous,
+        settled=at_rest
+        or body.previous
+        or (steady(pod, container) and not namespace_settling(context.fetcher, context.namespace)),
     )

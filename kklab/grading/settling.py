@@ -163,6 +163,10 @@ def behind_its_spec(pod: Obj) -> str | None:
     return None
 
 
+STEADY_S: Final = 10.0
+"""A container running this long without a restart is taken at its word: what it
+prints or serves now is what it does (a wrong answer is reported, not waited on)."""
+
 SPEC_CHANGE_S: Final = 10.0
 """A pod whose spec someone changed (``set image``, ``patch``) less than this ago may
 still show the state of its old spec: the kubelet reports on the new one shortly."""
@@ -191,6 +195,30 @@ def changed_lately(pod: Obj, now: datetime | None = None) -> bool:
             continue
         if (now - changed).total_seconds() < SPEC_CHANGE_S:
             return True
+    return False
+
+
+def steady(pod: Obj, container: str, now: datetime | None = None) -> bool:
+    """Whether ``container`` has run for :data:`STEADY_S` without a break (or the pod is
+    at rest): its output and the ports it serves will not change by themselves.
+
+    Example:
+        >>> pod = {"status": {"phase": "Running", "containerStatuses": [{"name": "web",
+        ...     "state": {"running": {"startedAt": "2026-01-01T12:00:00Z"}}}]}}
+        >>> steady(pod, "web", parse_time("2026-01-01T12:00:30Z"))
+        True
+        >>> steady(pod, "web", parse_time("2026-01-01T12:00:03Z"))
+        False
+    """
+    now = now or datetime.now(timezone.utc)
+    if pod_at_rest(pod, now):
+        return True
+    if changed_lately(pod, now) or behind_its_spec(pod):
+        return False
+    for status in _statuses(pod):
+        if status.get("name") == container:
+            age = _age_s(dig(status, "state", "running", "startedAt"), now)
+            return age is not None and age >= STEADY_S
     return False
 
 
