@@ -266,14 +266,26 @@ def _shipper_output(context: CheckContext) -> str:
 
 
 def _shipper_follows(context: CheckContext, pod: Obj, mount: str, subject: str) -> Outcome:
-    """shipper prints the lines app keeps adding: the latest one shows up within seconds."""
-    latest = ""
-    for attempt in range(3):  # busybox `tail -F` looks for new lines once a second
+    """shipper prints a line app adds after the check began, within seconds of it."""
+    log = f"{mount}/access.log"
+    _code, first = _run(context, "shipping", "shipper", f"tail -n 1 {log}")
+    latest = first
+    for _wait in range(8):  # a line app adds from now on, which shipper cannot have read yet
+        time.sleep(1)
+        _code, latest = _run(context, "shipping", "shipper", f"tail -n 1 {log}")
+        if latest != first:
+            break
+    else:
+        return Outcome(
+            False,
+            f"app added no line to access.log in 8 seconds (the last is {first[:60]!r}).",
+            subject,
+            (Mismatch("access.log", "a new line every few seconds", first[:60], "differs"),),
+        )
+    for attempt in range(4):  # busybox `tail -F` looks for new lines once a second
         if attempt:
-            time.sleep(1.5)
-        code, latest = _run(context, "shipping", "shipper", f"tail -n 1 {mount}/access.log")
-        output = _shipper_output(context)
-        if code == 0 and latest and latest in output:
+            time.sleep(1)
+        if latest in _shipper_output(context):
             return Outcome(True, subject=subject)
     output = _shipper_output(context)
     if not output.strip():
