@@ -500,11 +500,17 @@ def local_volume_describes_disk_1(context: CheckContext) -> Outcome:
     capacity = dig(spec, "capacity", "storage")
     if quantity(capacity) != quantity("1Gi"):
         wrong.append(Mismatch("spec.capacity.storage", "1Gi", capacity, "differs"))
-        whys.append(
-            "capacity is what the volume offers: a claim is bound only to a volume at "
-            "least as large as its request (exercise 5 asks for "
-            f"{context.params.get('claim_size', '500Mi')})."
-        )
+        claim_size = str(context.params.get("claim_size", "500Mi"))
+        if (quantity(capacity) or 0) < (quantity(claim_size) or 0):
+            whys.append(
+                "capacity is what the volume offers: a claim is bound only to a volume at "
+                f"least as large as its request (exercise 5 asks for {claim_size})."
+            )
+        else:
+            whys.append(
+                "capacity is what the administrator promises the disk holds (1Gi here); "
+                "Kubernetes does not measure a local disk, so a larger promise is never kept."
+            )
     modes = spec.get("accessModes") or []
     if modes != ["ReadWriteOnce"]:
         wrong.append(Mismatch("spec.accessModes", ["ReadWriteOnce"], modes, "differs"))
@@ -531,9 +537,10 @@ def local_volume_is_retained(context: CheckContext) -> Outcome:
             mismatches=(
                 Mismatch("spec.persistentVolumeReclaimPolicy", "Retain", policy, "differs"),
             ),
-            why=f"with {policy}, deleting the claim asks Kubernetes to delete the volume, but "
-            "nothing can wipe or delete a local disk (no provisioner): the volume ends Failed. "
-            "Retain keeps the volume and its data until an administrator decides.",
+            why=f"with {policy}, deleting the claim asks Kubernetes to "
+            f"{'wipe' if policy == 'Recycle' else 'delete'} the volume, but nothing can do that "
+            "to a local disk: the volume ends Failed. Retain keeps the volume and its data until "
+            "an administrator decides.",
         )
     return Outcome(True, subject=subject)
 
