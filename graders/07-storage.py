@@ -870,7 +870,8 @@ def _reads_note(context: CheckContext, pod_name: str, claim: str, note: str) -> 
             f"Nothing is mounted at /data (mounts: {', '.join(map(str, paths)) or 'none'}).",
             subject,
             (Mismatch("volumeMounts.mountPath", "/data", paths, "not-in-list"),),
-            why="the check reads /data/notes.txt: mount the claim at /data, where writer wrote.",
+            why="the check reads /data/notes.txt: mount the claim at /data, where "
+            f"{'writer' if note == NOTE else 'archiver'} wrote.",
         )
     volume = _volume(pod, mount.get("name"))
     claim_name = dig(volume, "persistentVolumeClaim", "claimName")
