@@ -8,6 +8,7 @@ here hard-codes a node name: node names are read from the cluster.
 from __future__ import annotations
 
 import re
+import time
 from typing import Any
 
 from kklab.grading import CheckContext, Mismatch, Outcome
@@ -20,9 +21,10 @@ HOST_FOLDER = f"{ROOT}/host"
 DISK = f"{ROOT}/disk-1"
 DISK_2 = f"{ROOT}/disk-2"
 VOLUME_NAME = "lab07-local-1"
-LOCAL_CLASS = "local-storage"
+LOCAL_CLASS = "lab07-local"
 NOTE = "written by writer"
 ARCHIVED = "archived by archiver"
+HOSTNAME = "kubernetes.io/hostname"
 DEFAULT_CLASS = "storageclass.kubernetes.io/is-default-class"
 Obj = dict[str, Any]
 
@@ -40,8 +42,17 @@ def _subject(context: CheckContext, kind: str, name: str) -> str:
     return f"v1 {kind} {context.namespace}/{name}"
 
 
-_UNITS = {"": 1, "k": 10**3, "M": 10**6, "G": 10**9, "T": 10**12,
-          "Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40}
+_UNITS = {
+    "": 1,
+    "k": 10**3,
+    "M": 10**6,
+    "G": 10**9,
+    "T": 10**12,
+    "Ki": 2**10,
+    "Mi": 2**20,
+    "Gi": 2**30,
+    "Ti": 2**40,
+}
 
 
 def quantity(text: Any) -> float | None:
@@ -78,9 +89,22 @@ def _volume(pod: Obj, name: Any) -> Obj | None:
     return None
 
 
+_NOT_SOURCES = {
+    "name",
+    "capacity",
+    "accessModes",
+    "persistentVolumeReclaimPolicy",
+    "storageClassName",
+    "nodeAffinity",
+    "claimRef",
+    "volumeMode",
+    "mountOptions",
+}
+
+
 def _source(volume: Obj | None) -> str:
-    """The volume's type, e.g. ``emptyDir`` or ``persistentVolumeClaim``."""
-    return next((key for key in (volume or {}) if key != "name"), "nothing")
+    """The volume's type, e.g. ``emptyDir`` or ``hostPath`` (of a pod's volume or a PV spec)."""
+    return next((key for key in (volume or {}) if key not in _NOT_SOURCES), "no source")
 
 
 def _unschedulable(pod: Obj) -> str | None:
@@ -90,12 +114,17 @@ def _unschedulable(pod: Obj) -> str | None:
     return None
 
 
-def _events_about(context: CheckContext, name: str) -> list[str]:
+def _events_about(context: CheckContext, obj: Obj) -> list[str]:
+    """Messages of the events about ``obj`` itself (its UID), oldest first.
+
+    Matching by UID, not name: a deleted pod's events must not explain its successor.
+    """
     try:
         events = context.list("v1", "Event")
     except Exception:
         return []
-    found = [e for e in events if dig(e, "involvedObject", "name") == name]
+    uid = dig(obj, "metadata", "uid")
+    found = [e for e in events if uid and dig(e, "involvedObject", "uid") == uid]
     found.sort(key=lambda e: str(e.get("lastTimestamp") or e.get("eventTime") or ""))
     return [str(e.get("message") or "").strip() for e in found]
 
@@ -103,8 +132,9 @@ def _events_about(context: CheckContext, name: str) -> list[str]:
 def _run(context: CheckContext, pod: str, container: str, script: str) -> tuple[int | None, str]:
     """Run ``sh -c script`` in a running container: (exit code, stdout + stderr)."""
     timeout_s = min(10.0, max(1.0, context.remaining_s()))
-    output = context.transport.exec(context.namespace, pod, container, ["sh", "-c", script],
-                                    timeout_s)
+    output = context.transport.exec(
+        context.namespace, pod, container, ["sh", "-c", script], timeout_s
+    )
     return output.exit_code, (output.stdout + output.stderr).strip()
 
 
@@ -114,18 +144,24 @@ def _not_running(context: CheckContext, pod: Obj, subject: str) -> Outcome | Non
     if phase == "Running":
         return None
     reason = _unschedulable(pod)
-    message = f'Pod "{_name(pod)}" is {phase or "not running"}' + (
-        f": {reason}" if reason else ".")
-    mount_failures = [m for m in _events_about(context, _name(pod)) if "MountVolume" in m
-                      or "mount" in m.lower()]
+    message = f'Pod "{_name(pod)}" is {phase or "not running"}' + (f": {reason}" if reason else ".")
+    mount_failures = [
+        m for m in _events_about(context, pod) if "MountVolume" in m or "mount" in m.lower()
+    ]
     evidence = tuple(mount_failures[-2:])
-    return Outcome(False, message, subject,
-                   (Mismatch("status.phase", "Running", phase, "differs"),),
-                   evidence=evidence, subject_object=pod)
+    return Outcome(
+        False,
+        message,
+        subject,
+        (Mismatch("status.phase", "Running", phase, "differs"),),
+        evidence=evidence,
+        subject_object=pod,
+    )
 
 
-def _read_file(context: CheckContext, pod: Obj, container: str, path: str,
-               subject: str) -> tuple[str | None, Outcome | None]:
+def _read_file(
+    context: CheckContext, pod: Obj, container: str, path: str, subject: str
+) -> tuple[str | None, Outcome | None]:
     """The file's text, or a failing outcome (pod not running, file missing)."""
     waiting = _not_running(context, pod, subject)
     if waiting is not None:
@@ -135,8 +171,12 @@ def _read_file(context: CheckContext, pod: Obj, container: str, path: str,
     except ApiStatusError as error:
         return None, Outcome(False, f"The command could not run: {error.message}", subject)
     if code != 0:
-        return None, Outcome(False, f"{path} cannot be read in container \"{container}\": {text}",
-                             subject, (Mismatch(path, "a file", None, "missing"),))
+        return None, Outcome(
+            False,
+            f'{path} cannot be read in container "{container}": {text}',
+            subject,
+            (Mismatch(path, "a file", None, "missing"),),
+        )
     return text, None
 
 
@@ -153,30 +193,119 @@ def shipper_reads_the_app_log(context: CheckContext) -> Outcome:
     app = _mount_at(pod, "app", "/var/log/app")
     shipper = _mount_at(pod, "shipper", mount)
     if app is None or shipper is None:
-        where = 'container "app" at /var/log/app' if app is None else f'container "shipper" at {mount}'
+        where = (
+            'container "app" at /var/log/app' if app is None else f'container "shipper" at {mount}'
+        )
         return Outcome(False, f"No volume is mounted in {where}.", subject, subject_object=pod)
     if app.get("name") != shipper.get("name"):
         return Outcome(
             False,
             f'app mounts volume "{app.get("name")}", shipper mounts "{shipper.get("name")}".',
-            subject, (Mismatch(f"shipper volumeMounts[{mount}].name", app.get("name"),
-                               shipper.get("name"), "differs"),),
+            subject,
+            (
+                Mismatch(
+                    f"shipper volumeMounts[{mount}].name",
+                    app.get("name"),
+                    shipper.get("name"),
+                    "differs",
+                ),
+            ),
             why="each volume of a pod is a folder of its own: two emptyDir volumes are two "
             "separate empty folders. Declare one volume and mount it in both containers.",
+        )
+    shared = _source(_volume(pod, app.get("name")))
+    if shared != "emptyDir":
+        return Outcome(
+            False,
+            f'The shared volume "{app.get("name")}" is {shared}, not emptyDir.',
+            subject,
+            (Mismatch(f"volumes[{app.get('name')}]", "emptyDir", shared, "differs"),),
+            why="the exercise is about emptyDir: a scratch folder that lives as long as the pod "
+            "and needs nothing from the node or the cluster.",
         )
     text, failed = _read_file(context, pod, "shipper", f"{mount}/access.log", subject)
     if failed is not None:
         return Outcome(
-            False, failed.message, subject, failed.mismatches, evidence=failed.evidence,
+            False,
+            failed.message,
+            subject,
+            failed.mismatches,
+            evidence=failed.evidence,
             subject_object=failed.subject_object,
-            why=None if failed.subject_object is not None else
-            "the shared volume holds no access.log: app must append its lines to "
+            why=None
+            if failed.subject_object is not None
+            else "the shared volume holds no access.log: app must append its lines to "
             "/var/log/app/access.log. A file written anywhere else stays in app's own file "
             "system, which no other container sees.",
         )
-    if "GET /" not in str(text):
-        return Outcome(False, "access.log holds no request line yet (\"GET /...\").", subject)
-    return Outcome(True, subject=subject)
+    if not _REQUEST.search(str(text)):
+        return Outcome(
+            False, 'access.log holds no request line yet (such as "GET /cart 200").', subject
+        )
+    return _shipper_follows(context, pod, mount, subject)
+
+
+_REQUEST = re.compile(r"\b(GET|POST|PUT|PATCH|DELETE|HEAD)\s+/")
+
+
+def _shipper_output(context: CheckContext) -> str:
+    path = f"/api/v1/namespaces/{context.namespace}/pods/shipping/log"
+    timeout_s = min(5.0, max(1.0, context.remaining_s()))
+    try:
+        return str(
+            context.transport.request(
+                "GET",
+                path,
+                query=(("container", "shipper"), ("tailLines", "50")),
+                timeout_s=timeout_s,
+                text=True,
+            )
+        )
+    except ApiStatusError:
+        return ""
+
+
+def _shipper_follows(context: CheckContext, pod: Obj, mount: str, subject: str) -> Outcome:
+    """shipper prints a line app adds after the check began, within seconds of it."""
+    log = f"{mount}/access.log"
+    _code, first = _run(context, "shipping", "shipper", f"tail -n 1 {log}")
+    latest = first
+    for _wait in range(8):  # a line app adds from now on, which shipper cannot have read yet
+        time.sleep(1)
+        _code, latest = _run(context, "shipping", "shipper", f"tail -n 1 {log}")
+        if latest != first:
+            break
+    else:
+        return Outcome(
+            False,
+            f"app added no line to access.log in 8 seconds (the last is {first[:60]!r}).",
+            subject,
+            (Mismatch("access.log", "a new line every few seconds", first[:60], "differs"),),
+        )
+    for attempt in range(4):  # busybox `tail -F` looks for new lines once a second
+        if attempt:
+            time.sleep(1)
+        if latest in _shipper_output(context):
+            return Outcome(True, subject=subject)
+    output = _shipper_output(context)
+    if not output.strip():
+        return Outcome(
+            False,
+            'Container "shipper" has printed nothing.',
+            subject,
+            (Mismatch("shipper output", "the lines of access.log", None, "missing"),),
+            why=f"a log shipper prints (or sends) each line of {mount}/access.log as app appends "
+            "it: follow the file, as `tail -F` does.",
+            subject_object=pod,
+        )
+    return Outcome(
+        False,
+        f"shipper's output does not show app's latest line ({latest[:60]!r}).",
+        subject,
+        (Mismatch("shipper output", latest[:60], output.strip().splitlines()[-1][:60], "differs"),),
+        why="shipper printed something, but not the lines app keeps adding: it must follow "
+        f"{mount}/access.log (as `tail -F` does), not read it once.",
+    )
 
 
 # ------------------------------------------------------- exercise 2: hostPath
@@ -195,21 +324,39 @@ def visitor_reads_the_note_on_the_node(context: CheckContext) -> Outcome:
     host_path = dig(volume, "hostPath", "path")
     if host_path is None:
         return Outcome(
-            False, f'The volume at /node is of type {_source(volume)}, not hostPath.', subject,
+            False,
+            f"The volume at /node is of type {_source(volume)}, not hostPath.",
+            subject,
             why=f"the note is in a folder of the node ({HOST_FOLDER}); only a hostPath volume "
             "shows a pod the node's own files. An emptyDir starts empty for every pod.",
         )
     if str(host_path).rstrip("/") != HOST_FOLDER:
-        kind = dig(volume, "hostPath", "type") or "(no type)"
-        why = (f'the pod mounts {host_path} from the node. With type {kind} the kubelet does not '
-               "check that folder first (DirectoryOrCreate even makes a new, empty one), so the "
-               f"pod starts but sees none of night-shift's files, which are in {HOST_FOLDER}.")
-        if kind == "Directory":
-            why = (f"type Directory makes the kubelet refuse a folder that does not exist on the "
-                   f"node, and {host_path} does not: the pod cannot start. night-shift's note "
-                   f"is in {HOST_FOLDER}.")
-        return Outcome(False, f"hostPath is {host_path}.", subject,
-                       (Mismatch("hostPath.path", HOST_FOLDER, host_path, "differs"),), why=why)
+        kind = dig(volume, "hostPath", "type") or ""
+        refused = [m for m in _events_about(context, pod) if "hostPath type check failed" in m]
+        if refused:
+            why = (
+                f"the kubelet refused {host_path}: it is not a {kind} on the node, so the pod "
+                f"cannot start. night-shift's note is in {HOST_FOLDER}."
+            )
+        elif kind in ("", "DirectoryOrCreate"):
+            why = (
+                f"the pod mounts {host_path} from the node. With "
+                f"{'no type' if not kind else 'type DirectoryOrCreate'} the kubelet does not "
+                "refuse a missing folder (DirectoryOrCreate makes a new, empty one), so a "
+                f"typo goes unnoticed. night-shift's note is in {HOST_FOLDER}."
+            )
+        else:
+            why = (
+                f"the pod mounts {host_path} from the node, not the folder night-shift "
+                f"wrote in: {HOST_FOLDER}."
+            )
+        return Outcome(
+            False,
+            f"hostPath is {host_path}.",
+            subject,
+            (Mismatch("hostPath.path", HOST_FOLDER, host_path, "differs"),),
+            why=why,
+        )
     text, failed = _read_file(context, pod, "main", "/node/welcome.txt", subject)
     if failed is not None:
         return failed
@@ -231,16 +378,41 @@ def backup_sees_both_sites(context: CheckContext) -> Outcome:
     for name, path in sub.items():
         if not path:
             return Outcome(
-                False, f'Container "{name}" mounts the volume at /www without subPath.', subject,
+                False,
+                f'Container "{name}" mounts the volume at /www without subPath.',
+                subject,
                 (Mismatch(f"{name} volumeMounts[/www].subPath", name, None, "missing"),),
-                why=f'without subPath, "{name}" sees the root of the volume, so both sites write '
-                "the same /www/index.html and the last one wins.",
+                why=f'without subPath, "{name}" sees the whole volume: its index.html lands at '
+                f"the root of the volume, not in a folder {name}/ of its own.",
             )
     if sub["blog"] == sub["shop"]:
         return Outcome(
-            False, f'blog and shop both use subPath "{sub["blog"]}".', subject,
+            False,
+            f'blog and shop both use subPath "{sub["blog"]}".',
+            subject,
             why="the same subPath is the same folder of the volume: both containers write one "
             "index.html and the last one wins. Give each container its own subfolder.",
+        )
+    volumes = {
+        name: (_mount_at(pod, name, path) or {}).get("name")
+        for name, path in (("blog", "/www"), ("shop", "/www"), ("backup", "/backup"))
+    }
+    odd = [name for name in ("blog", "shop") if volumes[name] != volumes["backup"]]
+    if odd:
+        return Outcome(
+            False,
+            f'{odd[0]} mounts volume "{volumes[odd[0]]}", backup mounts "{volumes["backup"]}".',
+            subject,
+            (
+                Mismatch(
+                    f"{odd[0]} volumeMounts[/www].name",
+                    volumes["backup"],
+                    volumes[odd[0]],
+                    "differs",
+                ),
+            ),
+            why="backup sees only the volume it mounts: the point is one volume, with a "
+            "subfolder for each site, that backup sees whole.",
         )
     waiting = _not_running(context, pod, subject)
     if waiting is not None:
@@ -249,8 +421,10 @@ def backup_sees_both_sites(context: CheckContext) -> Outcome:
     code, text = _run(context, "sites", "backup", script)
     if code != 0 or "blog=blog" not in text.replace(" ", "") or "shop=shop" not in text:
         return Outcome(
-            False, f"In /backup, blog/index.html and shop/index.html read: {text[-160:]!r}.",
-            subject, why="container backup must mount the whole volume (no subPath) at /backup; "
+            False,
+            f"In /backup, blog/index.html and shop/index.html read: {text[-160:]!r}.",
+            subject,
+            why="container backup must mount the whole volume (no subPath) at /backup; "
             "each site must write its own name into index.html in its subfolder.",
         )
     return Outcome(True, subject=subject)
@@ -270,9 +444,11 @@ def _lab_volumes(context: CheckContext) -> list[Obj]:
             volumes.append(pv)
 
     def rank(pv: Obj) -> tuple[bool, bool, bool]:
-        return (_name(pv) != VOLUME_NAME,
-                dig(pv, "spec", "local", "path") is None,
-                dig(pv, "spec", "claimRef", "namespace") is None)
+        return (
+            _name(pv) != VOLUME_NAME,
+            dig(pv, "spec", "local", "path") is None,
+            dig(pv, "spec", "claimRef", "namespace") is None,
+        )
 
     return sorted(volumes, key=rank)
 
@@ -282,7 +458,8 @@ def _local_volume(context: CheckContext) -> tuple[Obj | None, Outcome | None]:
     if volumes:
         return volumes[0], None
     return None, Outcome(
-        False, f'There is no local PersistentVolume of this lab yet (name it "{VOLUME_NAME}"). '
+        False,
+        f'There is no local PersistentVolume of this lab yet (name it "{VOLUME_NAME}"). '
         "If your cell printed an error, read it: for instance, the API server refuses a local "
         "volume without nodeAffinity.",
         _subject(context, "PersistentVolume", VOLUME_NAME),
@@ -302,26 +479,45 @@ def local_volume_describes_disk_1(context: CheckContext) -> Outcome:
     path = dig(spec, "local", "path")
     if path is None:
         wrong.append(Mismatch("spec.local.path", DISK, None, "missing"))
-        whys.append(f"the volume must be of type local (spec.local.path), not {_source(spec)}.")
+        whys.append(
+            "the volume must be of type local (spec.local.path), not "
+            f"{_source(spec)}: only a local volume tells the scheduler its node."
+        )
     elif str(path).rstrip("/") != DISK:
         wrong.append(Mismatch("spec.local.path", DISK, path, "differs"))
-        whys.append(f"kklab made the folder {DISK} on the node; a local volume must point at a "
-                    "folder (or disk) that exists there, or pods using it cannot start.")
+        whys.append(
+            f"kklab made the folder {DISK} on the node; a local volume must point at a "
+            "folder (or disk) that exists there, or pods using it cannot start."
+        )
     if spec.get("storageClassName") != LOCAL_CLASS:
-        wrong.append(Mismatch("spec.storageClassName", LOCAL_CLASS, spec.get("storageClassName"),
-                              "differs"))
-        whys.append(f'a claim binds only volumes of its own class; claims of class "{LOCAL_CLASS}"'
-                    " will never see this volume.")
+        wrong.append(
+            Mismatch("spec.storageClassName", LOCAL_CLASS, spec.get("storageClassName"), "differs")
+        )
+        whys.append(
+            f'a claim binds only volumes of its own class; claims of class "{LOCAL_CLASS}"'
+            " will never see this volume."
+        )
     capacity = dig(spec, "capacity", "storage")
     if quantity(capacity) != quantity("1Gi"):
         wrong.append(Mismatch("spec.capacity.storage", "1Gi", capacity, "differs"))
-        whys.append("capacity is what the volume offers: a claim is bound only to a volume at "
-                    "least as large as its request (exercise 5 asks for "
-                    f"{context.params.get('claim_size', '500Mi')}).")
+        claim_size = str(context.params.get("claim_size", "500Mi"))
+        if (quantity(capacity) or 0) < (quantity(claim_size) or 0):
+            whys.append(
+                "capacity is what the volume offers: a claim is bound only to a volume at "
+                f"least as large as its request (exercise 5 asks for {claim_size})."
+            )
+        else:
+            whys.append(
+                "capacity is what the administrator promises the disk holds (1Gi here); "
+                "Kubernetes does not measure a local disk, so a larger promise is never kept."
+            )
     modes = spec.get("accessModes") or []
     if modes != ["ReadWriteOnce"]:
         wrong.append(Mismatch("spec.accessModes", ["ReadWriteOnce"], modes, "differs"))
-        whys.append("a local disk is attached to one node, so it can only be ReadWriteOnce.")
+        whys.append(
+            "the exercise's disk is mounted read-write by the pods of one node: "
+            "ReadWriteOnce, and only that, so claims for other modes do not get it."
+        )
     if wrong:
         return Outcome(False, subject=subject, mismatches=tuple(wrong), why=" ".join(whys))
     return Outcome(True, subject=subject)
@@ -336,20 +532,24 @@ def local_volume_is_retained(context: CheckContext) -> Outcome:
     policy = dig(pv, "spec", "persistentVolumeReclaimPolicy")
     if policy != "Retain":
         return Outcome(
-            False, subject=subject,
-            mismatches=(Mismatch("spec.persistentVolumeReclaimPolicy", "Retain", policy,
-                                 "differs"),),
-            why=f"with {policy}, deleting the claim asks Kubernetes to delete the volume, but "
-            "nothing can wipe or delete a local disk (no provisioner): the volume ends Failed. "
-            "Retain keeps the volume and its data until an administrator decides.",
+            False,
+            subject=subject,
+            mismatches=(
+                Mismatch("spec.persistentVolumeReclaimPolicy", "Retain", policy, "differs"),
+            ),
+            why=f"with {policy}, deleting the claim asks Kubernetes to "
+            f"{'wipe' if policy == 'Recycle' else 'delete'} the volume, but nothing can do that "
+            "to a local disk: the volume ends Failed. Retain keeps the volume and its data until "
+            "an administrator decides.",
         )
     return Outcome(True, subject=subject)
 
 
 def _hostnames(context: CheckContext) -> list[str]:
     nodes = context.list("v1", "Node")
-    return sorted(str(dig(n, "metadata", "labels", "kubernetes.io/hostname") or _name(n))
-                  for n in nodes)
+    return sorted(
+        str(dig(n, "metadata", "labels", "kubernetes.io/hostname") or _name(n)) for n in nodes
+    )
 
 
 def local_volume_is_pinned_to_the_node(context: CheckContext) -> Outcome:
@@ -361,14 +561,22 @@ def local_volume_is_pinned_to_the_node(context: CheckContext) -> Outcome:
     hostnames = _hostnames(context)
     terms = dig(pv, "spec", "nodeAffinity", "required", "nodeSelectorTerms") or []
     expressions = [e for t in terms for e in (t.get("matchExpressions") or [])]
-    pinned = [e for e in expressions if e.get("key") == "kubernetes.io/hostname"
-              and e.get("operator") == "In"]
+    pinned = [
+        e
+        for e in expressions
+        if e.get("key") == "kubernetes.io/hostname" and e.get("operator") == "In"
+    ]
     if not pinned:
-        keys = ", ".join(f'{e.get("key")} {e.get("operator")}' for e in expressions) or "nothing"
+        keys = ", ".join(f"{e.get('key')} {e.get('operator')}" for e in expressions) or "nothing"
         return Outcome(
-            False, f"nodeAffinity selects on {keys}.", subject,
-            (Mismatch("spec.nodeAffinity", "kubernetes.io/hostname In [your node]", keys,
-                      "differs"),),
+            False,
+            f"nodeAffinity selects on {keys}.",
+            subject,
+            (
+                Mismatch(
+                    "spec.nodeAffinity", "kubernetes.io/hostname In [your node]", keys, "differs"
+                ),
+            ),
             why="the disk is in one node: the affinity must name that node by its "
             "kubernetes.io/hostname label, so the scheduler runs the volume's pods there.",
         )
@@ -376,28 +584,143 @@ def local_volume_is_pinned_to_the_node(context: CheckContext) -> Outcome:
     unknown = [v for v in values if v not in hostnames]
     if unknown or not values:
         return Outcome(
-            False, f"nodeAffinity names {', '.join(values) or 'no node'}.", subject,
+            False,
+            f"nodeAffinity names {', '.join(values) or 'no node'}.",
+            subject,
             (Mismatch("kubernetes.io/hostname values", hostnames, values, "differs"),),
             why=f"no node has kubernetes.io/hostname={', '.join(unknown) or '(empty)'}; this "
             f"cluster's nodes are: {', '.join(hostnames)}. A pod using this volume could never "
             "be scheduled. `kubectl get nodes -L kubernetes.io/hostname` shows the value.",
         )
+    nodes = {
+        str(dig(n, "metadata", "labels", HOSTNAME) or _name(n)): n
+        for n in context.list("v1", "Node")
+    }
+    for index, term in enumerate(terms):
+        where = f"spec.nodeAffinity.required.nodeSelectorTerms[{index}]"
+        named = _term_hostnames(term)
+        if not named:
+            return Outcome(
+                False,
+                f"nodeSelectorTerms[{index}] does not name a node.",
+                subject,
+                (Mismatch(where, f"{HOSTNAME} In [your node]", term, "differs"),),
+                why="the terms of nodeSelectorTerms are ORed: a pod may run on any node that "
+                f"matches one of them, and term {index} matches nodes the disk is not in. Put "
+                f"the {HOSTNAME} requirement in every term (one term is enough).",
+            )
+        if len(named) > 1:
+            return Outcome(
+                False,
+                f"nodeSelectorTerms[{index}] names several nodes: {', '.join(named)}.",
+                subject,
+                (Mismatch(f"{where} {HOSTNAME} values", values[:1], named, "differs"),),
+                why="the disk is in one node: name only that one.",
+            )
+        node = nodes.get(named[0])
+        failed = _unmet(term, node) if node is not None else None
+        if failed:
+            return Outcome(
+                False,
+                f"nodeSelectorTerms[{index}] also requires {failed}, which node "
+                f"{named[0]} does not meet.",
+                subject,
+                (Mismatch(where, f"requirements node {named[0]} meets", failed, "differs"),),
+                why="every requirement of a term must hold on the node: no node matches this "
+                "one, so no pod could ever use the volume.",
+            )
     return Outcome(True, subject=subject)
+
+
+def _term_hostnames(term: Obj) -> list[str]:
+    """The nodes a nodeSelectorTerm pins to, by hostname label (or by metadata.name field)."""
+    found: set[str] = set()
+    for key, requirements in (
+        ("kubernetes.io/hostname", term.get("matchExpressions")),
+        ("metadata.name", term.get("matchFields")),
+    ):
+        for requirement in requirements or []:
+            if requirement.get("key") == key and requirement.get("operator") == "In":
+                found |= {str(v) for v in requirement.get("values") or []}
+    return sorted(found)
+
+
+def _unmet(term: Obj, node: Obj) -> str | None:
+    """The first requirement of ``term`` that ``node`` does not meet, in words; None if all hold."""
+    labels = dig(node, "metadata", "labels") or {}
+    fields = {"metadata.name": _name(node)}
+    for requirements, values in (
+        (term.get("matchExpressions"), labels),
+        (term.get("matchFields"), fields),
+    ):
+        for requirement in requirements or []:
+            key, operator = requirement.get("key"), requirement.get("operator")
+            wanted = [str(v) for v in requirement.get("values") or []]
+            found = values.get(key)
+            holds = {
+                "In": found is not None and str(found) in wanted,
+                "NotIn": found is None or str(found) not in wanted,
+                "Exists": found is not None,
+                "DoesNotExist": found is None,
+            }.get(str(operator))
+            if holds is None and operator in ("Gt", "Lt") and wanted:
+                try:
+                    number, limit = int(str(found)), int(wanted[0])
+                    holds = number > limit if operator == "Gt" else number < limit
+                except ValueError:
+                    holds = False
+            if not holds:
+                return f"{key} {operator} {wanted}" if wanted else f"{key} {operator}"
+    return None
+
+
+def local_volume_has_its_name(context: CheckContext) -> Outcome:
+    """A PersistentVolume is named lab07-local-1; a near miss on disk-1 is named."""
+    subject = _subject(context, "PersistentVolume", VOLUME_NAME)
+    if context.get("v1", "PersistentVolume", VOLUME_NAME) is not None:
+        return Outcome(True, subject=subject)
+    other = _volume_on(context, DISK)
+    if other is None:
+        return Outcome(
+            False,
+            f'There is no PersistentVolume "{VOLUME_NAME}" yet.',
+            subject,
+            (Mismatch("", f"PersistentVolume {VOLUME_NAME}", None, "not-found"),),
+        )
+    return Outcome(
+        False,
+        f'Found PersistentVolume "{_name(other)}" on disk-1: did you mean "{VOLUME_NAME}"?',
+        subject,
+        (Mismatch("metadata.name", VOLUME_NAME, _name(other), "differs"),),
+        why="the name is how people and later exercises find the volume. A volume's name "
+        "cannot be changed: delete it and create it again with the right name.",
+    )
 
 
 # --------------------------------------------------- claims and their binding
 
 
 def _pods_using(context: CheckContext, claim: str) -> list[Obj]:
-    return [p for p in context.list("v1", "Pod")
-            if any(dig(v, "persistentVolumeClaim", "claimName") == claim
-                   for v in dig(p, "spec", "volumes") or [])]
+    return [
+        p
+        for p in context.list("v1", "Pod")
+        if any(
+            dig(v, "persistentVolumeClaim", "claimName") == claim
+            for v in dig(p, "spec", "volumes") or []
+        )
+    ]
 
 
 def _volume_on(context: CheckContext, disk: str) -> Obj | None:
     """This lab's local volume on the folder ``disk``."""
-    return next((pv for pv in _lab_volumes(context)
-                 if str(dig(pv, "spec", "local", "path") or "").rstrip("/") == disk), None)
+    return next(
+        (
+            pv
+            for pv in _lab_volumes(context)
+            if str(dig(pv, "spec", "local", "path") or "").rstrip("/") == disk
+        ),
+        None,
+    )
 
 
 def _why_not_the_local_volume(context: CheckContext, claim: Obj, disk: str) -> str | None:
@@ -405,32 +728,39 @@ def _why_not_the_local_volume(context: CheckContext, claim: Obj, disk: str) -> s
     spec = claim.get("spec") or {}
     class_name = spec.get("storageClassName")
     if class_name != LOCAL_CLASS:
-        return (f'the claim asks for storageClassName "{class_name}", but the local volume is of '
-                f'class "{LOCAL_CLASS}": a claim only binds volumes of its own class.')
+        return (
+            f'the claim asks for storageClassName "{class_name}", but the local volume is of '
+            f'class "{LOCAL_CLASS}": a claim only binds volumes of its own class.'
+        )
     pv = _volume_on(context, disk)
     if pv is None:
         return f"there is no local volume on {disk} to bind yet."
     wanted = spec.get("volumeName")
     if wanted and wanted != _name(pv):
-        return (f'the claim names volume "{wanted}" (spec.volumeName), not {_name(pv)} '
-                f"on {disk}.")
+        return f'the claim names volume "{wanted}" (spec.volumeName), not {_name(pv)} on {disk}.'
     pv_spec = pv.get("spec") or {}
     extra = sorted(set(spec.get("accessModes") or []) - set(pv_spec.get("accessModes") or []))
     if extra:
-        return (f"the claim asks for {', '.join(extra)}, which the local volume does not offer: "
-                "a disk in one node can only be ReadWriteOnce.")
+        return (
+            f"the claim asks for {', '.join(extra)}, which the local volume does not offer "
+            f"(it offers {', '.join(pv_spec.get('accessModes') or []) or 'nothing'})."
+        )
     requested = dig(spec, "resources", "requests", "storage")
     offered = dig(pv_spec, "capacity", "storage")
     if (quantity(requested) or 0) > (quantity(offered) or 0):
-        return (f"the claim requests {requested} but the local volume holds only {offered}: a "
-                "volume must be at least as large as the request.")
+        return (
+            f"the claim requests {requested} but the local volume holds only {offered}: a "
+            "volume must be at least as large as the request."
+        )
     ref = pv_spec.get("claimRef") or {}
     if ref and ref.get("name") != _name(claim):
         state = dig(pv, "status", "phase")
         if state == "Released":
-            return (f'the local volume is Released: its claimRef still names the deleted claim '
-                    f'"{ref.get("name")}", so no other claim may bind it. With Retain, an '
-                    "administrator decides: remove spec.claimRef to make it Available again.")
+            return (
+                f"the local volume is Released: its claimRef still names the deleted claim "
+                f'"{ref.get("name")}", so no other claim may bind it. With Retain, an '
+                "administrator decides: remove spec.claimRef to make it Available again."
+            )
         return f'the local volume is already bound to claim "{ref.get("name")}".'
     return None
 
@@ -446,15 +776,21 @@ def _bound_to_local_volume(context: CheckContext, claim_name: str, disk: str) ->
         mismatch = (Mismatch("status.phase", "Bound", phase, "differs"),)
         users = _pods_using(context, claim_name)
         if not users:
-            why = (_why_not_the_local_volume(context, claim, disk)
-                   if dig(claim, "spec", "storageClassName") != LOCAL_CLASS else None)
-            return Outcome(False, subject=subject, mismatches=mismatch, subject_object=claim,
-                           why=why)  # no why: the catalogue explains WaitForFirstConsumer
+            why = (
+                _why_not_the_local_volume(context, claim, disk)
+                if dig(claim, "spec", "storageClassName") != LOCAL_CLASS
+                else None
+            )
+            return Outcome(
+                False, subject=subject, mismatches=mismatch, subject_object=claim, why=why
+            )  # no why: the catalogue explains WaitForFirstConsumer
         blocked = next((m for m in map(_unschedulable, users) if m), None)
         why = _why_not_the_local_volume(context, claim, disk)
         if why is None and blocked and "affinity" in blocked:
-            why = ("the pod and the volume disagree on the node: check the volume's nodeAffinity "
-                   "and any nodeSelector of the pod.")
+            why = (
+                "the pod and the volume disagree on the node: check the volume's nodeAffinity "
+                "and any nodeSelector of the pod."
+            )
         evidence = (f'pod "{_name(users[0])}": {blocked}',) if blocked else ()
         return Outcome(False, subject=subject, mismatches=mismatch, why=why, evidence=evidence)
     volume_name = dig(claim, "spec", "volumeName")
@@ -462,15 +798,21 @@ def _bound_to_local_volume(context: CheckContext, claim_name: str, disk: str) ->
     path = dig(pv, "spec", "local", "path")
     if str(path or "").rstrip("/") != disk:
         dynamic = dig(pv, "metadata", "annotations", "pv.kubernetes.io/provisioned-by")
-        how = (f'class "{dig(claim, "spec", "storageClassName")}" made a new, empty volume for '
-               f"it ({dynamic})" if dynamic else "it is a different volume")
+        how = (
+            f'class "{dig(claim, "spec", "storageClassName")}" made a new, empty volume for '
+            f"it ({dynamic})"
+            if dynamic
+            else "it is a different volume"
+        )
         return Outcome(
-            False, f'"{claim_name}" is bound to volume {volume_name}, not to the local volume.',
-            subject, (Mismatch("spec.volumeName", f"the local volume on {disk}", volume_name,
-                               "differs"),),
+            False,
+            f'"{claim_name}" is bound to volume {volume_name}, not to the local volume.',
+            subject,
+            (Mismatch("spec.volumeName", f"the local volume on {disk}", volume_name, "differs"),),
             why=f"{how}: dynamic provisioning answers a claim of a class that has a provisioner. "
             f'Only claims of class "{LOCAL_CLASS}" get the local volume on {disk}.'
-            if dynamic else f"{how}: the claim must be bound to the local volume on {disk}.",
+            if dynamic
+            else f"{how}: the claim must be bound to the local volume on {disk}.",
         )
     return Outcome(True, subject=subject)
 
@@ -486,9 +828,23 @@ def note_is_on_the_claim(context: CheckContext) -> Outcome:
     """A running pod that mounts claim data (writer, later reader) finds the note."""
     subject = _subject(context, "PersistentVolumeClaim", "data")
     users = _pods_using(context, "data")
-    if not users:
-        return Outcome(False, 'No pod mounts claim "data" yet (create writer).', subject)
-    running = [p for p in users if dig(p, "status", "phase") == "Running"] or users
+    named = [p for p in users if _name(p) in ("writer", "reader")]
+    if not named:
+        if users:
+            others = ", ".join(f'"{_name(p)}"' for p in users)
+            return Outcome(
+                False,
+                f'Claim "data" is mounted by pod {others}, not by a pod named "writer".',
+                subject,
+                (Mismatch("pod name", "writer", _name(users[0]), "differs"),),
+            )
+        writer = context.get("v1", "Pod", "writer")
+        if writer is None:
+            return Outcome(
+                False, 'There is no pod "writer" yet.', _subject(context, "Pod", "writer")
+            )
+        return _reads_note(context, "writer", "data", NOTE)
+    running = [p for p in named if dig(p, "status", "phase") == "Running"] or named
     return _reads_note(context, _name(running[0]), "data", NOTE)
 
 
@@ -504,30 +860,53 @@ def _reads_note(context: CheckContext, pod_name: str, claim: str, note: str) -> 
     container = str(containers[0].get("name"))
     mount = _mount_at(pod, container, "/data")
     if mount is None:
-        paths = [m.get("mountPath") for m in containers[0].get("volumeMounts") or []
-                 if not str(m.get("mountPath", "")).startswith("/var/run/secrets")]
+        paths = [
+            m.get("mountPath")
+            for m in containers[0].get("volumeMounts") or []
+            if not str(m.get("mountPath", "")).startswith("/var/run/secrets")
+        ]
         return Outcome(
-            False, f"Nothing is mounted at /data (mounts: {', '.join(map(str, paths)) or 'none'}).",
-            subject, (Mismatch("volumeMounts.mountPath", "/data", paths, "not-in-list"),),
-            why="the check reads /data/notes.txt: mount the claim at /data, where writer wrote.",
+            False,
+            f"Nothing is mounted at /data (mounts: {', '.join(map(str, paths)) or 'none'}).",
+            subject,
+            (Mismatch("volumeMounts.mountPath", "/data", paths, "not-in-list"),),
+            why="the check reads /data/notes.txt: mount the claim at /data, where "
+            f"{'writer' if note == NOTE else 'archiver'} wrote.",
         )
     volume = _volume(pod, mount.get("name"))
     claim_name = dig(volume, "persistentVolumeClaim", "claimName")
     if claim_name != claim:
-        found = f'claim "{claim_name}"' if claim_name else f"an {_source(volume)} volume"
-        why = (f"a new claim is a new request for storage: it cannot bind the volume that "
-               f'"{claim}" holds, and never holds writer\'s note.' if claim_name else
-               f"an {_source(volume)} volume is created empty with each pod and dies with it. "
-               "Data that must outlive a pod lives in a PersistentVolume, reached through its "
-               "claim.")
-        return Outcome(False, f"/data is {found}, not claim \"{claim}\".", subject,
-                       (Mismatch("volumes[/data].persistentVolumeClaim.claimName", claim,
-                                 claim_name, "differs"),), why=why)
+        found = f'claim "{claim_name}"' if claim_name else f"a {_source(volume)} volume"
+        if claim_name:
+            why = (
+                f'the note is on the volume bound to claim "{claim}". Another claim is '
+                "another request for storage, bound (if ever) to another volume."
+            )
+        elif _source(volume) == "emptyDir":
+            why = (
+                "an emptyDir volume is created empty with each pod and dies with it. Data "
+                "that must outlive a pod lives in a PersistentVolume, reached through its "
+                "claim."
+            )
+        else:
+            why = f'mount the claim "{claim}": the note is on the volume bound to it.'
+
+        return Outcome(
+            False,
+            f'/data is {found}, not claim "{claim}".',
+            subject,
+            (
+                Mismatch(
+                    "volumes[/data].persistentVolumeClaim.claimName", claim, claim_name, "differs"
+                ),
+            ),
+            why=why,
+        )
     text, failed = _read_file(context, pod, container, "/data/notes.txt", subject)
     if failed is not None:
         return failed
     if note not in str(text):
-        return Outcome(False, f"notes.txt says {str(text)[:60]!r}, not \"{note}\".", subject)
+        return Outcome(False, f'notes.txt says {str(text)[:60]!r}, not "{note}".', subject)
     return Outcome(True, subject=subject)
 
 
@@ -537,7 +916,9 @@ def reader_replaced_writer(context: CheckContext) -> Outcome:
         return Outcome(False, 'There is no pod "reader" yet.', _subject(context, "Pod", "reader"))
     if context.get("v1", "Pod", "writer") is not None:
         return Outcome(
-            False, 'Pod "writer" still exists.', subject,
+            False,
+            'Pod "writer" still exists.',
+            subject,
             (Mismatch("", "no pod writer", "pod writer", "exists"),),
             why="the point is that the data outlives the pod that wrote it: delete writer.",
         )
@@ -569,13 +950,17 @@ def cache_uses_the_default_class(context: CheckContext) -> Outcome:
         return Outcome(True, subject=subject)
     mismatch = (Mismatch("spec.storageClassName", default, found, "differs"),)
     if found in (None, ""):
-        why = ('an empty storageClassName ("") means "no class": the claim may only bind a '
-               "volume without class, and no provisioner is asked. Leave the field out to get "
-               "the default class.")
+        why = (
+            'an empty storageClassName ("") means "no class": the claim may only bind a '
+            "volume without class, and no provisioner is asked. Leave the field out to get "
+            "the default class."
+        )
     elif found == LOCAL_CLASS:
-        why = (f'"{LOCAL_CLASS}" has no provisioner (kubernetes.io/no-provisioner): it only hands '
-               "out volumes an administrator made. Leave the field out to get the default class "
-               f'"{default}", whose provisioner makes a volume for each claim.')
+        why = (
+            f'"{LOCAL_CLASS}" has no provisioner (kubernetes.io/no-provisioner): it only hands '
+            "out volumes an administrator made. Leave the field out to get the default class "
+            f'"{default}", whose provisioner makes a volume for each claim.'
+        )
     else:
         why = f'leave storageClassName out: the cluster then fills in its default, "{default}".'
     return Outcome(False, subject=subject, mismatches=mismatch, why=why)
@@ -592,21 +977,106 @@ def cache_is_bound_to_a_provisioned_volume(context: CheckContext) -> Outcome:
         if dig(claim, "spec", "storageClassName") in ("", LOCAL_CLASS):
             why = "no provisioner answers this claim's class (see the check above)."
         elif _pods_using(context, "cache"):
-            events = _events_about(context, "cache")
+            events = _events_about(context, claim)
             why = f"the provisioner said: {events[-1]}" if events else None
-        return Outcome(False, subject=subject, subject_object=claim, why=why,
-                       mismatches=(Mismatch("status.phase", "Bound", phase, "differs"),))
+        return Outcome(
+            False,
+            subject=subject,
+            subject_object=claim,
+            why=why,
+            mismatches=(Mismatch("status.phase", "Bound", phase, "differs"),),
+        )
     pv = context.get("v1", "PersistentVolume", str(dig(claim, "spec", "volumeName")))
     provisioner = dig(pv, "metadata", "annotations", "pv.kubernetes.io/provisioned-by")
     policy = dig(pv, "spec", "persistentVolumeReclaimPolicy")
     if not provisioner or policy != "Delete":
         return Outcome(
-            False, f"cache is bound to {_name(pv)}, which no provisioner made for it "
-            f"(reclaim policy {policy}).", subject,
+            False,
+            f"cache is bound to {_name(pv)}, which no provisioner made for it "
+            f"(reclaim policy {policy}).",
+            subject,
             why="dynamic provisioning makes a fresh volume per claim, with the class's reclaim "
             "policy (Delete for the default class).",
         )
     return Outcome(True, f"Provisioned by {provisioner} as {_name(pv)}.", subject)
+
+
+def cache_asks_for_100mi_read_write_once(context: CheckContext) -> Outcome:
+    """The claim's request, compared by meaning: 100Mi in any unit, ReadWriteOnce only."""
+    subject = _subject(context, "PersistentVolumeClaim", "cache")
+    claim = context.get("v1", "PersistentVolumeClaim", "cache")
+    if claim is None:
+        return Outcome(False, 'There is no claim "cache" yet.', subject)
+    wrong = []
+    modes = dig(claim, "spec", "accessModes") or []
+    if modes != ["ReadWriteOnce"]:
+        wrong.append(Mismatch("spec.accessModes", ["ReadWriteOnce"], modes, "differs"))
+    size = dig(claim, "spec", "resources", "requests", "storage")
+    if quantity(size) != quantity("100Mi"):
+        wrong.append(Mismatch("spec.resources.requests.storage", "100Mi", size, "differs"))
+    if wrong:
+        return Outcome(
+            False,
+            subject=subject,
+            mismatches=tuple(wrong),
+            subject_object=claim,
+            why="a claim's request is fixed once it is made (only a larger size can "
+            "be asked later, where the class allows expansion): delete the claim and "
+            "create it again.",
+        )
+    return Outcome(True, subject=subject)
+
+
+_PROVISIONED = "ProvisioningSucceeded"
+
+
+def old_cache_volume_is_gone(context: CheckContext) -> Outcome:
+    """An earlier claim "cache" was provisioned a volume, and that volume no longer exists.
+
+    Its trace is in the claim's events (kept about an hour): a dynamically provisioned
+    volume is named ``pvc-<uid of the claim>``. With reclaim policy Delete the volume
+    object goes only after its provisioner deleted the storage, data included.
+    """
+    subject = _subject(context, "PersistentVolumeClaim", "cache")
+    claim = context.get("v1", "PersistentVolumeClaim", "cache")
+    current = dig(claim, "metadata", "uid")
+    earlier = sorted(
+        {
+            str(dig(e, "involvedObject", "uid"))
+            for e in context.list("v1", "Event")
+            if e.get("reason") == _PROVISIONED
+            and dig(e, "involvedObject", "kind") == "PersistentVolumeClaim"
+            and dig(e, "involvedObject", "name") == "cache"
+            and dig(e, "involvedObject", "uid") not in (None, current)
+        }
+    )
+    if not earlier:
+        return Outcome(
+            False,
+            'No earlier claim "cache" had a volume provisioned in the last hour.',
+            subject,
+            (Mismatch("", "an earlier claim cache, deleted", None, "missing"),),
+            why="throw the first cache away: delete pod cache-user and claim cache (events, "
+            "which show it, are kept about an hour), then create both again.",
+        )
+    for uid in earlier:
+        old = context.get("v1", "PersistentVolume", f"pvc-{uid}")
+        if old is None:
+            continue
+        phase = dig(old, "status", "phase")
+        policy = dig(old, "spec", "persistentVolumeReclaimPolicy")
+        return Outcome(
+            False,
+            f"Volume {_name(old)} of the deleted claim still exists ({phase}, reclaim "
+            f"policy {policy}).",
+            _subject(context, "PersistentVolume", _name(old)),
+            (Mismatch("", f"no PersistentVolume {_name(old)}", phase, "exists"),),
+            subject_object=old,
+            why="with Retain, a released volume and its data stay until an administrator acts."
+            if policy == "Retain"
+            else None,
+        )
+    return Outcome(True, f"pvc-{earlier[0][:8]}… went with its claim, data and all.", subject)
 
 
 # ----------------------------------------------- exercise 8: release and reclaim
@@ -615,11 +1085,16 @@ def cache_is_bound_to_a_provisioned_volume(context: CheckContext) -> Outcome:
 def archive_was_released(context: CheckContext) -> Outcome:
     subject = _subject(context, "PersistentVolumeClaim", "archive")
     if context.get("v1", "PersistentVolumeClaim", "archive-again") is None:
-        return Outcome(False, 'There is no claim "archive-again" yet.',
-                       _subject(context, "PersistentVolumeClaim", "archive-again"))
+        return Outcome(
+            False,
+            'There is no claim "archive-again" yet.',
+            _subject(context, "PersistentVolumeClaim", "archive-again"),
+        )
     if context.get("v1", "PersistentVolumeClaim", "archive") is not None:
         return Outcome(
-            False, 'Claim "archive" still exists.', subject,
+            False,
+            'Claim "archive" still exists.',
+            subject,
             (Mismatch("", "no claim archive", "claim archive", "exists"),),
             why="a volume is released only when its claim is deleted (and a claim in use by a "
             "pod waits for that pod to go): delete archiver, then archive.",

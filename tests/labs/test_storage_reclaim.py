@@ -37,7 +37,7 @@ def _volume_manifest(python_cell: str, node: str) -> str:
 
 def test_claim_ref_left_in_place_is_named_as_the_reason(session: LabSession) -> None:
     cells = [answer.source for answer in session.model().exercise("8").answers]
-    python_cell, archive, _steps, archive_again = cells
+    python_cell, archive, _release, archive_again, _fix = cells
     node = session.kubectl(
         ["get", "nodes", "-o", "jsonpath={.items[0].metadata.labels.kubernetes\\.io/hostname}"]
     ).strip()
