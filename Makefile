@@ -23,8 +23,8 @@ cluster: toolchain
 	$(KKLAB) up --provider local
 
 lint: venv
-	$(BIN)/ruff check kklab tests benchmarks tools
-	$(BIN)/ruff format --check kklab tests benchmarks tools
+	$(BIN)/ruff check kklab tests benchmarks tools graders
+	$(BIN)/ruff format --check kklab tests benchmarks tools graders
 	$(BIN)/mypy
 
 # The whole suite on a fresh machine: set-up, lint, unit tests, cluster tests
