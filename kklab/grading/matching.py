@@ -614,7 +614,13 @@ class _Matcher:
         if any(not found for found in candidates):  # it matches one that another took
             return [Mismatch(element_path, wanted, None, "not-distinct")]
         if candidates:
-            closest: list[Mismatch] = min(candidates, key=len)
+            # Fewest differences; on a tie, the one whose differences are fields it
+            # lacks rather than fields it has otherwise (a mount with the right path and
+            # no readOnly is closer than another mount that happens to be read-only).
+            closest: list[Mismatch] = min(
+                candidates,
+                key=lambda found: (len(found), sum(m.reason != "missing" for m in found)),
+            )
             return closest
         if key is None:
             if not _is_container(wanted):
@@ -637,7 +643,9 @@ def _index_key(wanted: Any) -> str | None:
         for key, value in wanted.items():
             plain = isinstance(key, str) and not _is_special(key)
             exact = key not in MEANINGFUL_KEYS  # compared by meaning, not token
-            if plain and exact and value is not None and _token(value) is not None:
+            # A flag (readOnly: true) identifies nothing: many elements share it.
+            flag = isinstance(value, bool)
+            if plain and exact and not flag and value is not None and _token(value) is not None:
                 return str(key)
     return None
 

@@ -167,7 +167,7 @@ STEADY_S: Final = 10.0
 """A container running this long without a restart is taken at its word: what it
 prints or serves now is what it does (a wrong answer is reported, not waited on)."""
 
-SPEC_CHANGE_S: Final = 10.0
+SPEC_CHANGE_S: Final = 30.0
 """A pod whose spec someone changed (``set image``, ``patch``) less than this ago may
 still show the state of its old spec: the kubelet reports on the new one shortly."""
 

@@ -334,3 +334,21 @@ def test_a_mismatch_shows_both_values_as_written() -> None:
         'spec.containers[name=c].image: expected "busybox:1.35", found'
         ' "docker.io/library/busybox:1.36"'
     )
+
+
+def test_the_closest_element_is_the_one_lacking_a_field_not_another_with_that_flag() -> None:
+    """A mount at the right path without readOnly is shown, not the token's read-only mount."""
+    expected = {"volumeMounts": [{"mountPath": "/logs", "readOnly": True}]}
+    found = {
+        "volumeMounts": [
+            {"name": "logs", "mountPath": "/logs"},
+            {
+                "name": "token",
+                "mountPath": "/var/run/secrets/kubernetes.io/serviceaccount",
+                "readOnly": True,
+            },
+        ]
+    }
+    assert [m.describe() for m in match(expected, found)] == [
+        "volumeMounts[0].readOnly: expected true, found nothing (the field is not set)"
+    ]
