@@ -14,7 +14,8 @@ writes the feedback. The five:
 * eve: hostile. Exercises 1 to 5, plus a cell that tries to delete another
   namespace, to make cluster-wide objects, to read secrets everywhere, to
   flood its namespace, and to fake its own score; exercise 6's cell ignores
-  interrupts and loops (22).
+  interrupts and loops (20: her own flood fills the ConfigMap quota before exercise 3,
+  so its rule, a ConfigMap, is refused; the labels it applied still count).
 """
 
 from __future__ import annotations
@@ -38,11 +39,11 @@ pytestmark = [pytest.mark.cluster, pytest.mark.timeout(1200)]
 
 LAB = "01-pods"
 BYSTANDER = "kklab-test-bystander"
-EXPECTED = {"ada": 26.0, "bob": 13.0, "cyd": 0.0, "dee": 13.0, "eve": 22.0}
+EXPECTED = {"ada": 26.0, "bob": 13.0, "cyd": 0.0, "dee": 13.0, "eve": 20.0}
 EXPECTED_BY_EXERCISE = {
     "bob": {"1": 3.0, "2": 6.0, "3": 0.0, "4": 4.0, "5": 0.0, "6": 0.0},
     "dee": {"1": 3.0, "2": 6.0, "3": 4.0, "4": 0.0, "5": 0.0, "6": 0.0},
-    "eve": {"1": 3.0, "2": 6.0, "3": 4.0, "4": 4.0, "5": 5.0, "6": 0.0},
+    "eve": {"1": 3.0, "2": 6.0, "3": 2.0, "4": 4.0, "5": 5.0, "6": 0.0},
 }
 
 HOSTILE = f'''
@@ -226,6 +227,10 @@ def test_feedback_shows_messages_and_hints_but_no_hidden_code(graded: GradedCour
     assert "ignored the interrupt" in texts["eve"]
     flood = re.search(r"flood stopped after (\d+) ConfigMaps", texts["eve"])
     assert flood is not None and int(flood.group(1)) < 40
+    assert (
+        'ConfigMap release-rules: configmaps "release-rules" is forbidden: exceeded quota'
+        in (texts["eve"])
+    )
     assert "26.0 / 26.0" in texts["ada"] or "26 / 26" in texts["ada"]
 
 
