@@ -109,6 +109,8 @@ def require_started(connection: Connection, lab_id: str) -> None:
         raise
     metadata = found.metadata
     labels = (metadata.labels if metadata is not None else None) or {}
+    if labels.get("kklab.io/state") == "reset":  # emptied by `kklab lab reset`
+        raise LabNotStartedError(f"lab {lab_id} is not started here (it was reset)", fix=start)
     if labels.get(labs.LAB_LABEL) != lab_id:
         raise LabNotStartedError(
             f"lab {lab_id} is not started here: namespace {connection.namespace} exists "

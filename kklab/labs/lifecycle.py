@@ -131,6 +131,8 @@ def _own_namespace(core: Any, namespace: str, lab_id: str) -> None:
             f"namespace {namespace} exists but kklab did not make it",
             fix=f"rename or delete it yourself; kklab only uses namespaces labelled {LAB_LABEL}",
         )
+    elif RESET_LABEL in labels:  # emptied by a reset: started again from here
+        core.patch_namespace(namespace, {"metadata": {"labels": {RESET_LABEL: None}}})
 
 
 def start(lab_name: str, seed: str | None = None) -> LabSession:
@@ -194,10 +196,15 @@ def _labelled(dynamic: Any, api_version: str, kind: str, lab_id: str) -> list[st
     return ours
 
 
+# On a namespace that reset emptied: the lab is not started until `lab start` again.
+RESET_LABEL = "kklab.io/state"
+
+
 def _restore_namespace(core: Any, namespace: str, lab_id: str) -> None:
-    """Give the kept namespace back exactly kklab's labels (a lab may have added some)."""
+    """Give the kept namespace back exactly kklab's labels (a lab may have added some),
+    marked as reset so `kklab check` says the lab is not started."""
     labels = _namespace_labels(core, namespace) or {}
-    wanted = lab_labels(lab_id)
+    wanted = {**lab_labels(lab_id), RESET_LABEL: "reset"}
     patch = {k: None for k in labels if k not in wanted and k != "kubernetes.io/metadata.name"}
     if patch or any(labels.get(k) != v for k, v in wanted.items()):
         core.patch_namespace(namespace, {"metadata": {"labels": {**patch, **wanted}}})
