@@ -4,10 +4,12 @@ JupyterLab runs headless on a free localhost port, serving a temporary copy of
 ``labs/``; Debian's Chromium (``/usr/bin/chromium``, never a downloaded
 browser) is driven by Playwright. The test opens 01-pods, runs the set-up
 cell, shows the Check widget of exercise 1 and clicks it *before* the answer
-exists, then runs the answer cell while the check is still polling. The check
-can only pass by seeing the pod the answer cell made, so a pass proves the
-kernel ran a cell while grading went on in the background: the notebook did not
-freeze. The screenshot is kept in ``artifacts/browser/01-pods-check.png``.
+exists: with nothing settling in the namespace, the missing pod is reported at
+once. Then it runs the answer cell and checks again until the pass result shows
+(the grader polls on a thread while the pod starts). This test used to prove
+that the kernel runs cells while a check polls; since a missing pod is reported
+at once, it no longer does, and no other test does yet: a known gap. The
+screenshot is kept in ``artifacts/browser/01-pods-check.png``.
 
 Without Chromium, Playwright or JupyterLab the test is skipped, and fails
 instead when ``KKLAB_REQUIRE_CLUSTER=1`` (CI), like the cluster tests.
@@ -356,21 +358,21 @@ def test_check_button_shows_the_pass_result(
         button = check_cell.locator("button", has_text="Check exercise 1")
         expect(button).to_be_visible(timeout=30_000)
         button.click()
-        # The grader polls on a thread; the widget shows the seconds waited.
-        expect(check_cell.get_by_text(re.compile(r"Checking… \d+ s"))).to_be_visible(timeout=15_000)
-        expect(button).to_be_disabled()
+        # No pod hello in a quiet namespace: a wrong answer that will not change by
+        # itself, so the verdict comes at once instead of after the check's timeout.
+        result = check_cell.locator(".kklab-result")
+        expect(result).to_contain_text('expected Pod "hello"', timeout=CHECK_S * 1000)
+        expect(button).to_be_enabled()
 
-        # While it polls, the kernel still runs cells: apply the reference answer.
+        # Apply the reference answer, then check again: the grader polls on a thread
+        # while the pod starts, and the kernel still runs cells meanwhile.
         answer = _code_cell(page, "%%apply", "name: hello")
         _run(page, answer)
         _wait_done(answer, CELL_S)
         expect(answer.locator(".jp-OutputArea-output")).to_contain_text(
             re.compile(r"pod/\S*hello (created|configured|unchanged)")
         )
-
-        # The check started before pod hello existed and found it: the answer
-        # cell ran while the grader was polling, so the notebook did not freeze.
-        result = check_cell.locator(".kklab-result")
+        button.click()
         status = check_cell.get_by_text(re.compile(r"checked in \d+\.\d s"))
         expect(status).to_be_visible(timeout=CHECK_S * 1000)
         expect(result).to_contain_text("Exercise 1: Run your first pod")
