@@ -2,29 +2,10 @@
 
 from __future__ import annotations
 
-import dataclasses
 import re
-from collections.abc import Callable
 
 from kklab.grading import CheckContext, Outcome
-from kklab.grading.settling import namespace_settling, pod_at_rest, steady
-
-Check = Callable[[CheckContext], Outcome]
-
-
-def _final_when_quiet(check: Check) -> Check:
-    """A failure of ``check`` reads only what the learner wrote (a ConfigMap, labels):
-    it will not change by itself once nothing in the namespace is settling."""
-
-    def checked(context: CheckContext) -> Outcome:
-        outcome = check(context)
-        if outcome.passed or namespace_settling(context.fetcher, context.namespace):
-            return outcome
-        return dataclasses.replace(outcome, settled=True)
-
-    checked.__name__ = check.__name__
-    checked.__doc__ = check.__doc__
-    return checked
+from kklab.grading.settling import final_when_quiet, namespace_settling, pod_at_rest, steady
 
 
 def _log(context: CheckContext, pod: str, *, previous: bool = False) -> str | None:
@@ -163,7 +144,7 @@ def _describe(labels: dict[str, str]) -> str:
     return ",".join(f"{k}={v}" for k, v in labels.items() if k != "app") or "no labels"
 
 
-@_final_when_quiet
+@final_when_quiet
 def release_rule_picks_stable_backends(context: CheckContext) -> Outcome:
     """Exercise 3: the selector in ConfigMap release-rules picks stable backends, now and later."""
     subject = f"v1 ConfigMap {context.namespace}/release-rules"
@@ -226,7 +207,7 @@ def _labelled_stable(context: CheckContext) -> dict[str, dict[str, str]]:
     return {str(pod["metadata"]["name"]): dict(pod["metadata"].get("labels") or {}) for pod in pods}
 
 
-@_final_when_quiet
+@final_when_quiet
 def stable_backends_carry_the_release_label(context: CheckContext) -> Outcome:
     """Exercise 3: both stable backends are labelled."""
     subject = f"pods in {context.namespace}"
@@ -247,7 +228,7 @@ def stable_backends_carry_the_release_label(context: CheckContext) -> Outcome:
     )
 
 
-@_final_when_quiet
+@final_when_quiet
 def only_stable_backends_carry_the_release_label(context: CheckContext) -> Outcome:
     """Exercise 3: no other pod carries the label; each extra one is named with its reason."""
     subject = f"pods in {context.namespace}"

@@ -7,15 +7,13 @@ here hard-codes a node name: node names are read from the cluster.
 
 from __future__ import annotations
 
-import dataclasses
 import re
 import time
-from collections.abc import Callable
 from typing import Any
 
 from kklab.grading import CheckContext, Mismatch, Outcome
 from kklab.grading.matching import dig
-from kklab.grading.settling import namespace_settling
+from kklab.grading.settling import final_when_quiet
 from kklab.grading.transport import ApiStatusError
 
 LAB = "07-storage"
@@ -33,24 +31,6 @@ Obj = dict[str, Any]
 
 
 # ---------------------------------------------------------------- helpers
-
-
-Check = Callable[[CheckContext], Outcome]
-
-
-def _final_when_quiet(check: Check) -> Check:
-    """A failure of ``check`` is in fields the learner wrote (a volume's or a claim's
-    spec): it will not change by itself once nothing in the namespace is settling."""
-
-    def checked(context: CheckContext) -> Outcome:
-        outcome = check(context)
-        if outcome.passed or namespace_settling(context.fetcher, context.namespace):
-            return outcome
-        return dataclasses.replace(outcome, settled=True)
-
-    checked.__name__ = check.__name__
-    checked.__doc__ = check.__doc__
-    return checked
 
 
 def _name(obj: Any) -> str:
@@ -488,7 +468,7 @@ def _local_volume(context: CheckContext) -> tuple[Obj | None, Outcome | None]:
     )
 
 
-@_final_when_quiet
+@final_when_quiet
 def local_volume_describes_disk_1(context: CheckContext) -> Outcome:
     """Path, class, capacity and access mode of the local volume."""
     pv, missing = _local_volume(context)
@@ -545,7 +525,7 @@ def local_volume_describes_disk_1(context: CheckContext) -> Outcome:
     return Outcome(True, subject=subject)
 
 
-@_final_when_quiet
+@final_when_quiet
 def local_volume_is_retained(context: CheckContext) -> Outcome:
     """Reclaim policy Retain: deleting the claim keeps the data."""
     pv, missing = _local_volume(context)
@@ -575,7 +555,7 @@ def _hostnames(context: CheckContext) -> list[str]:
     )
 
 
-@_final_when_quiet
+@final_when_quiet
 def local_volume_is_pinned_to_the_node(context: CheckContext) -> Outcome:
     """nodeAffinity: kubernetes.io/hostname In [a node of this cluster]."""
     pv, missing = _local_volume(context)
@@ -698,7 +678,7 @@ def _unmet(term: Obj, node: Obj) -> str | None:
     return None
 
 
-@_final_when_quiet
+@final_when_quiet
 def local_volume_has_its_name(context: CheckContext) -> Outcome:
     """A PersistentVolume is named lab07-local-1; a near miss on disk-1 is named."""
     subject = _subject(context, "PersistentVolume", VOLUME_NAME)
@@ -964,7 +944,7 @@ def _default_class(context: CheckContext) -> str | None:
     return None
 
 
-@_final_when_quiet
+@final_when_quiet
 def cache_uses_the_default_class(context: CheckContext) -> Outcome:
     subject = _subject(context, "PersistentVolumeClaim", "cache")
     claim = context.get("v1", "PersistentVolumeClaim", "cache")
@@ -1027,7 +1007,7 @@ def cache_is_bound_to_a_provisioned_volume(context: CheckContext) -> Outcome:
     return Outcome(True, f"Provisioned by {provisioner} as {_name(pv)}.", subject)
 
 
-@_final_when_quiet
+@final_when_quiet
 def cache_asks_for_100mi_read_write_once(context: CheckContext) -> Outcome:
     """The claim's request, compared by meaning: 100Mi in any unit, ReadWriteOnce only."""
     subject = _subject(context, "PersistentVolumeClaim", "cache")

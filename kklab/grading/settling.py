@@ -48,7 +48,8 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import dataclasses
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timezone
 from typing import Any, Final
 
@@ -431,3 +432,22 @@ def namespace_settling(fetcher: Fetcher, namespace: str, now: datetime | None = 
         except Exception as error:  # forbidden, not served, unreachable: cannot tell
             return [f"{kind} objects could not be read ({type(error).__name__})"]
     return settling(objects, now or datetime.now(timezone.utc))
+
+
+def final_when_quiet(check: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """Decorate a python check whose failures read only what the learner wrote (a spec, a
+    ConfigMap, labels): a failure is ``settled`` once nothing in the namespace is settling.
+
+    The check takes a :class:`~kklab.grading.context.CheckContext` and returns an
+    :class:`~kklab.grading.results.Outcome`; graders use it as ``@final_when_quiet``.
+    """
+
+    def checked(context: Any) -> Any:
+        outcome = check(context)
+        if outcome.passed or namespace_settling(context.fetcher, context.namespace):
+            return outcome
+        return dataclasses.replace(outcome, settled=True)
+
+    checked.__name__ = check.__name__
+    checked.__doc__ = check.__doc__
+    return checked

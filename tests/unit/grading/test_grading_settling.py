@@ -158,3 +158,24 @@ def test_a_stuck_pod_whose_image_was_just_changed_is_settling() -> None:
     stuck["spec"] = {"containers": [{"name": "c", "image": "docker.io/library/busybox:1.35"}]}
     assert settling([stuck], NOW) == ["pod p: container c is changing to its new image"]
     assert not pod_at_rest(stuck)
+
+
+def test_final_when_quiet_settles_a_failure_only_in_a_quiet_namespace(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from types import SimpleNamespace
+
+    from kklab.grading import Outcome
+    from kklab.grading import settling as module
+
+    @module.final_when_quiet
+    def rule_is_wrong(context: object) -> Outcome:
+        """A check whose failure reads only a ConfigMap the learner wrote."""
+        return Outcome(passed=False, message="wrong rule")
+
+    context = SimpleNamespace(fetcher=None, namespace="lab")
+    monkeypatch.setattr(module, "namespace_settling", lambda fetcher, namespace: [])
+    assert rule_is_wrong(context).settled
+    assert rule_is_wrong.__name__ == "rule_is_wrong"
+    monkeypatch.setattr(module, "namespace_settling", lambda fetcher, namespace: ["pod p"])
+    assert not rule_is_wrong(context).settled
