@@ -6,8 +6,10 @@ Not a test: it prints figures. With the local cluster up::
 
 For each wrong answer of the labs' mutation corpora (``tests/labs/mutations``),
 in a namespace prepared like the lab's: the answer's cells run, the namespace
-settles (no pod still starting), then the exercise is graded **with the lab's
-own timeouts**, as ``kklab check`` grades it, and timed. The target (issue 21):
+settles (no pod still starting, no claim just made, every running container
+steady: :func:`kklab.grading.settling.namespace_unsteady`, at most 45 s, the
+wait is printed), then the exercise is graded **with the lab's own timeouts**,
+as ``kklab check`` grades it, and timed. The target (issue 21):
 p95 under 3 s for a settled wrong answer; before the engine stopped polling
 settled failures, a wrong answer waited out the check timeout (median 17.5 s).
 
@@ -28,18 +30,14 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-import yaml  # noqa: E402
 
 from kklab.connecting import connect  # noqa: E402
 from kklab.grading import grade  # noqa: E402
+from kklab.grading.fetching import Fetcher  # noqa: E402
+from kklab.grading.settling import namespace_unsteady  # noqa: E402
+from kklab.grading.transport import ApiClientTransport  # noqa: E402
 from kklab.labs import find_lab  # noqa: E402
-from tests.labs.harness import (  # noqa: E402
-    delete_lab_volumes,
-    drop,
-    scratch_session,
-    settle,
-    solve,
-)
+from tests.labs.harness import answered, corpus  # noqa: E402
 
 TARGET_P95_S = 3.0
 
@@ -53,48 +51,40 @@ class _Cluster:
         self.api_client = connection.api_client
 
 
-def _wrong_answers(lab_id: str) -> list[dict[str, Any]]:
-    data = yaml.safe_load((ROOT / "tests" / "labs" / "mutations" / f"{lab_id}.yaml").read_text())
-    start_for = data.get("start_for")
-    found = []
-    for mutation in data["mutations"]:
-        if mutation.get("passes"):
-            continue
-        if start_for is not None:
-            mutation = {**mutation, "start": start_for.get(mutation["exercise"], [])}
-        found.append(mutation)
-    return found
+def _wrong_answers(lab_id: str) -> list[tuple[bool, dict[str, Any]]]:
+    """(isolated, mutation) of the lab's wrong answers."""
+    return [(iso, m) for lab, iso, m in corpus() if lab == lab_id and not m.get("passes")]
 
 
-def _time_one(cluster: _Cluster, lab_id: str, mutation: dict[str, Any]) -> tuple[float, bool]:
-    """(seconds to grade the exercise, whether the named check failed)."""
-    lab = find_lab(lab_id)
-    session = scratch_session(
-        cluster, lab, prefix="kklab-bench", start_manifests=mutation.get("start")
-    )
-    try:
-        solve(session, list(mutation.get("solve_first") or []))
-        for cell in mutation["cells"]:
-            session.run_solution(cell)
-        if mutation.get("settle", True):
-            settle(session)
+def _until_steady(cluster: _Cluster, namespace: str, limit_s: float = 45.0) -> float:
+    """Wait until nothing in ``namespace`` is settling or young; the seconds waited."""
+    fetcher = Fetcher(ApiClientTransport(cluster.api_client))
+    started = time.monotonic()
+    while time.monotonic() - started < limit_s:
+        fetcher.new_round()
+        if not namespace_unsteady(fetcher, namespace):
+            break
+        time.sleep(1)
+    return time.monotonic() - started
+
+
+def _time_one(
+    cluster: _Cluster, lab_id: str, isolated: bool, mutation: dict[str, Any]
+) -> tuple[float, bool, float]:
+    """(seconds to grade the exercise, whether the named check failed, seconds waited)."""
+    with answered(cluster, lab_id, mutation, isolated, prefix="kklab-bench") as session:
+        waited = _until_steady(cluster, session.namespace) if mutation.get("settle", True) else 0
         started = time.monotonic()
         result = grade(
             cluster.api_client,
             session.namespace,
-            lab.load_grader(),
+            find_lab(lab_id).load_grader(),
             mutation["exercise"],
             include_hidden=True,
         )
         seconds = time.monotonic() - started
-        failed = any(
-            c.check_id == mutation["fails"] and c.status == "failed" for c in result.checks
-        )
-        return seconds, failed
-    finally:
-        drop(session)
-        if not lab.setup.namespaced:
-            delete_lab_volumes(cluster, lab_id)
+    failed = any(c.check_id == mutation["fails"] and c.status == "failed" for c in result.checks)
+    return seconds, failed, waited
 
 
 def _percentile(values: list[float], share: float) -> float:
@@ -108,19 +98,31 @@ def main() -> int:
         "--lab", action="append", help="only these labs (default: 01-pods, 07-storage)"
     )
     parser.add_argument("--limit", type=int, default=0, help="at most this many answers per lab")
+    parser.add_argument(
+        "--per-exercise", type=int, default=0, help="at most this many answers per exercise"
+    )
     args = parser.parse_args()
     cluster = _Cluster()
     every: list[float] = []
     for lab_id in args.lab or ["01-pods", "07-storage"]:
-        answers = _wrong_answers(lab_id)[: args.limit or None]
+        answers = _wrong_answers(lab_id)
+        if args.per_exercise:
+            taken: dict[str, int] = {}
+            kept = []
+            for isolated, answer in answers:
+                taken[answer["exercise"]] = taken.get(answer["exercise"], 0) + 1
+                if taken[answer["exercise"]] <= args.per_exercise:
+                    kept.append((isolated, answer))
+            answers = kept
+        answers = answers[: args.limit or None]
         times = []
-        for mutation in answers:
-            seconds, failed = _time_one(cluster, lab_id, mutation)
+        for isolated, mutation in answers:
+            seconds, failed, waited = _time_one(cluster, lab_id, isolated, mutation)
             times.append(seconds)
             mark = "" if failed else "  (did not fail as the corpus says)"
             print(
                 f"  {lab_id} {mutation['exercise']:>2} {mutation['name']:<48} "
-                f"{seconds:5.1f} s{mark}",
+                f"{seconds:5.1f} s (after {waited:4.1f} s settling){mark}",
                 flush=True,
             )
         every += times

@@ -4,8 +4,14 @@ from __future__ import annotations
 
 import re
 
-from kklab.grading import CheckContext, Outcome
-from kklab.grading.settling import final_when_quiet, namespace_settling, pod_at_rest, steady
+from kklab.checks import (
+    CheckContext,
+    Outcome,
+    final_when_quiet,
+    namespace_settling,
+    pod_at_rest,
+    steady,
+)
 
 
 def _log(context: CheckContext, pod: str, *, previous: bool = False) -> str | None:
@@ -30,8 +36,13 @@ def _printed(context: CheckContext, pod: str, text: str) -> Outcome:
     """The pod's log (this run or the one before) holds ``text``: its command really ran."""
     subject = f"v1 Pod {context.namespace}/{pod}"
     found = context.get("v1", "Pod", pod)
-    if found is None:
-        return Outcome(passed=False, subject=subject, message=f'There is no pod "{pod}" yet.')
+    if found is None:  # only the learner can make it
+        return Outcome(
+            passed=False,
+            subject=subject,
+            message=f'There is no pod "{pod}" yet.',
+            settled=not namespace_settling(context.fetcher, context.namespace),
+        )
     # A pod that ended or is stuck prints nothing more, and one that has run a while in a
     # quiet namespace is taken at its word: its log is final.
     first = str(((found.get("spec") or {}).get("containers") or [{}])[0].get("name", ""))
@@ -101,7 +112,7 @@ FUTURE_PODS = (
 def _requirements(selector: str) -> list[tuple[str, str, set[str]]] | None:
     """``selector`` as (key, operator, values) requirements; None when it is not valid."""
     parts = re.split(r",(?![^()]*\))", selector)
-    found = []
+    found: list[tuple[str, str, set[str]]] = []
     for part in parts:
         match = REQUIREMENT.match(part)
         if not match:
@@ -253,29 +264,3 @@ def only_stable_backends_carry_the_release_label(context: CheckContext) -> Outco
         why="; ".join(reasons) + ". Remove a label with a trailing dash: "
         "`kubectl label pod NAME release-`.",
     )
-
-
-def legacy_does_not_depend_on_a_registry(context: CheckContext) -> Outcome:
-    """Exercise 6: the pod runs from the node's copy of its image (Never or IfNotPresent)."""
-    subject = f"v1 Pod {context.namespace}/legacy"
-    pod = context.get("v1", "Pod", "legacy")
-    if pod is None:
-        return Outcome(passed=False, subject=subject, message='There is no pod "legacy".')
-    container = next(iter(pod.get("spec", {}).get("containers") or []), {})
-    policy = container.get("imagePullPolicy")
-    if policy == "Always":
-        return Outcome(
-            passed=False,
-            subject=subject,
-            message='imagePullPolicy is "Always", expected "IfNotPresent" or "Never".',
-            why="With Always, the kubelet asks the registry about the image every time a "
-            "container starts, even when the node has it: offline, or when the registry is "
-            "down or refuses you, the container does not start.",
-        )
-    if pod.get("status", {}).get("phase") != "Running":
-        return Outcome(
-            passed=False,
-            subject=subject,
-            message=f"Its pull policy is {policy}, but the pod has not started yet.",
-        )
-    return Outcome(passed=True, subject=subject)

@@ -19,8 +19,9 @@ import json
 import os
 import sys
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 
 from kklab import doctor
 from kklab.cluster import choosing, toolchain
@@ -138,6 +139,24 @@ def cmd_check(args: argparse.Namespace) -> int:
     if output.error:  # nothing could be graded: one line for the person at the terminal
         print(output.error, file=sys.stderr)
     return output.exit_code
+
+
+def cmd_map(args: argparse.Namespace) -> int:
+    from kklab.errors import KklabError
+    from kklab.mapping import map_lab
+
+    drawn = map_lab(args.lab, draw=bool(args.svg))
+    if args.dot:
+        print(drawn.dot, end="")
+    elif args.svg:
+        if not drawn.rendering.svg:
+            raise KklabError(drawn.rendering.problem, fix="or run `kklab map` for the text outline")
+        args.svg.write_text(drawn.rendering.svg, encoding="utf-8")
+        graph = drawn.graph
+        print(f"wrote {args.svg}: {len(graph.nodes)} objects, {len(graph.edges)} relations")
+    else:
+        print(drawn.text())
+    return EXIT_OK
 
 
 def cmd_graders_lint(_args: argparse.Namespace) -> int:
@@ -263,6 +282,21 @@ def cmd_classroom_autograde(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+def cmd_classroom_validate(args: argparse.Namespace) -> int:
+    from kklab.classroom.validating import validate
+    from kklab.connecting import connect
+
+    connect()  # a clear message now if no cluster is up
+    course = args.course.resolve()
+    passed = True
+    for notebook in args.notebook:
+        print(f"validating {notebook} in a sandbox namespace of its own...", flush=True)
+        ok, verdict = validate(course, course / notebook)
+        print(verdict.strip())
+        passed = passed and ok
+    return 0 if passed else 1
+
+
 def cmd_classroom_clean(args: argparse.Namespace) -> int:
     from kklab.classroom import sandbox
     from kklab.connecting import connect
@@ -276,14 +310,49 @@ def cmd_classroom_clean(args: argparse.Namespace) -> int:
     return 0
 
 
-def build_parser() -> argparse.ArgumentParser:
+@dataclass(frozen=True)
+class Command:
+    """One subcommand as the reference page shows it (argparse keeps its list private)."""
+
+    path: tuple[str, ...]
+    """The words after ``kklab``, e.g. ``("lab", "start")``."""
+    summary: str
+    parser: argparse.ArgumentParser
+
+
+def command_reference() -> tuple[argparse.ArgumentParser, list[Command]]:
+    """The parser and every subcommand at any depth, parents before their children.
+
+    Example:
+        >>> parser, commands = command_reference()
+        >>> [" ".join(c.path) for c in commands][:2]
+        ['up', 'down']
+        >>> ("lab", "start") in [c.path for c in commands]
+        True
+    """
+    seen: list[Command] = []
+    return build_parser(seen), seen
+
+
+def build_parser(seen: list[Command] | None = None) -> argparse.ArgumentParser:
+    """kklab's argument parser; ``seen`` (when given) collects its subcommands."""
+    recorded = seen if seen is not None else []
+
+    def adder(group: Any, *path: str) -> Any:
+        def add(name: str, **kwargs: Any) -> argparse.ArgumentParser:
+            sub: argparse.ArgumentParser = group.add_parser(name, **kwargs)
+            recorded.append(Command((*path, name), str(kwargs.get("help") or ""), sub))
+            return sub
+
+        return add
+
     parser = argparse.ArgumentParser(
         prog="kklab",
         description="Hands-on Kubernetes labs, graded on a real cluster.",
         epilog=EXIT_CODES_HELP,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    add_command = adder(parser.add_subparsers(dest="command", required=True, metavar="COMMAND"))
 
     def with_provider(sub: argparse.ArgumentParser, what: str) -> argparse.ArgumentParser:
         sub.add_argument(
@@ -295,7 +364,7 @@ def build_parser() -> argparse.ArgumentParser:
         return sub
 
     up = with_provider(
-        commands.add_parser("up", help="start a cluster and wait until it is ready"),
+        add_command("up", help="start a cluster and wait until it is ready"),
         "where the cluster runs (default: kind when Docker and kind are usable, else local)",
     )
     up.add_argument("--context", help="existing provider: the kubeconfig context to use")
@@ -318,18 +387,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     up.set_defaults(func=cmd_up)
     with_provider(
-        commands.add_parser("down", help="stop the cluster and clean up after it"),
+        add_command("down", help="stop the cluster and clean up after it"),
         "the provider to stop (default: the one that is up)",
     ).set_defaults(func=cmd_down)
     with_provider(
-        commands.add_parser("status", help="show each cluster component's health"),
+        add_command("status", help="show each cluster component's health"),
         "the provider to ask (default: the one that is up)",
     ).set_defaults(func=cmd_status)
-    commands.add_parser(
+    add_command(
         "doctor", help="check this machine for the labs; each problem says how to fix it"
     ).set_defaults(func=cmd_doctor)
 
-    check = commands.add_parser(
+    check = add_command(
         "check",
         help="grade a lab, or one exercise, on the cluster",
         description="Grade a lab, or one exercise, on the cluster that is up, and record "
@@ -343,25 +412,44 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--json", action="store_true", help="print the result as JSON")
     check.set_defaults(func=cmd_check)
 
-    graders = commands.add_parser("graders", help="the grader files of the labs")
-    grader_commands = graders.add_subparsers(
-        dest="graders_command", required=True, metavar="ACTION"
+    map_command = add_command(
+        "map",
+        help="show a lab namespace's objects and how they relate (owners, Services, volumes...)",
+        description="Read a lab's namespace and show its objects and their relations: owners "
+        "(Deployment → ReplicaSet → Pod), Service → Endpoints → Pod, Pod → claim → volume → "
+        "StorageClass, Pod → ConfigMap and Secret (names only), ServiceAccount → RoleBinding → "
+        "Role, Ingress → Service, NetworkPolicy → pods. Kinds you may not read are left out.",
     )
-    grader_commands.add_parser(
+    map_command.add_argument(
+        "--lab", help="the lab, e.g. 07-storage (default: the namespace `default`)"
+    )
+    shown = map_command.add_mutually_exclusive_group()
+    shown.add_argument(
+        "--svg", type=Path, metavar="FILE", help="write the drawing as SVG (needs Graphviz)"
+    )
+    shown.add_argument("--dot", action="store_true", help="print the Graphviz DOT text")
+    map_command.set_defaults(func=cmd_map)
+
+    graders = add_command("graders", help="the grader files of the labs")
+    grader_commands = adder(
+        graders.add_subparsers(dest="graders_command", required=True, metavar="ACTION"),
+        "graders",
+    )
+    grader_commands(
         "lint", help="validate every grader against its schema and its lab"
     ).set_defaults(func=cmd_graders_lint)
 
-    lab = commands.add_parser("lab", help="list, start, reset or skip ahead in a lab")
-    lab_commands = lab.add_subparsers(dest="lab_command", required=True, metavar="ACTION")
-    lab_commands.add_parser("list", help="the labs and your progress").set_defaults(
-        func=cmd_lab_list
+    lab = add_command("lab", help="list, start, reset or skip ahead in a lab")
+    lab_commands = adder(
+        lab.add_subparsers(dest="lab_command", required=True, metavar="ACTION"), "lab"
     )
+    lab_commands("list", help="the labs and your progress").set_defaults(func=cmd_lab_list)
     for action, what, func in (
         ("start", "prepare the lab's namespace and starting state", cmd_lab_start),
         ("reset", "delete everything the lab created, and wait until it is gone", cmd_lab_reset),
         ("solve", "apply the reference solutions (to skip ahead)", cmd_lab_solve),
     ):
-        sub = lab_commands.add_parser(action, help=what)
+        sub = lab_commands(action, help=what)
         sub.add_argument("lab", help="the lab, e.g. 01-pods (or 01)")
         if action == "solve":
             sub.add_argument(
@@ -382,19 +470,19 @@ def build_parser() -> argparse.ArgumentParser:
                 "`default` for the values the course text shows)",
             )
         sub.set_defaults(func=func)
-    build = lab_commands.add_parser(
+    build = lab_commands(
         "build", help="authors: rebuild the lab notebooks (NN-topic.ipynb) from their sources"
     )
     build.add_argument("lab", nargs="*", help="the labs to build (default: all)")
     build.set_defaults(func=cmd_lab_build)
-    new = lab_commands.add_parser(
+    new = lab_commands(
         "new", help="authors: write a working skeleton of a new lab (source, grader, mutations)"
     )
     new.add_argument("lab", help="the new lab's folder name, NN-topic (e.g. 03-probes)")
     new.add_argument("--title", help="the lab's title (default: from its topic)")
     new.set_defaults(func=cmd_lab_new)
 
-    workspace = commands.add_parser(
+    workspace = add_command(
         "workspace", help="write the learner's copies of the lab notebooks (keeps your work)"
     )
     workspace.add_argument("--path", action="store_true", help="only print where it is")
@@ -405,13 +493,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     workspace.set_defaults(func=cmd_workspace)
 
-    classroom = commands.add_parser(
+    classroom = add_command(
         "classroom", help="grade a class with nbgrader, one namespace per submission"
     )
-    classroom_commands = classroom.add_subparsers(
-        dest="classroom_command", required=True, metavar="ACTION"
+    classroom_commands = adder(
+        classroom.add_subparsers(dest="classroom_command", required=True, metavar="ACTION"),
+        "classroom",
     )
-    init = classroom_commands.add_parser(
+    init = classroom_commands(
         "init", help="make an nbgrader course directory for the labs (keeps existing files)"
     )
     init.add_argument("directory", type=Path, help="the course directory to create or complete")
@@ -422,7 +511,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     init.add_argument("--course-id", default="kklab", help="nbgrader's course id (default: kklab)")
     init.set_defaults(func=cmd_classroom_init)
-    autograde = classroom_commands.add_parser(
+    autograde = classroom_commands(
         "autograde", help="autograde the submissions of a lab on the cluster"
     )
     autograde.add_argument("lab", help="the assignment (lab) name, e.g. 01-pods")
@@ -436,20 +525,37 @@ def build_parser() -> argparse.ArgumentParser:
         "--student", action="append", help="grade only this student (repeatable)"
     )
     autograde.set_defaults(func=cmd_classroom_autograde)
-    clean = classroom_commands.add_parser(
+    validate = classroom_commands(
+        "validate",
+        help="run a notebook's cells and checks in a sandbox namespace of its own, "
+        "as nbgrader validate would (your lab namespace is left alone)",
+    )
+    validate.add_argument(
+        "notebook",
+        nargs="+",
+        help="a notebook, from the course directory, e.g. source/01-pods/01-pods.ipynb",
+    )
+    validate.add_argument(
+        "--course", type=Path, default=Path("."), help="the course directory (default: .)"
+    )
+    validate.set_defaults(func=cmd_classroom_validate)
+    clean = classroom_commands(
         "clean", help="delete submission sandboxes an interrupted autograde left behind"
     )
     clean.add_argument("lab", nargs="?", help="only this lab's (default: every lab's)")
     clean.set_defaults(func=cmd_classroom_clean)
 
-    tools = commands.add_parser("toolchain", help="what the local provider needs on this host")
-    tool_commands = tools.add_subparsers(dest="toolchain_command", required=True, metavar="ACTION")
-    tool_commands.add_parser(
+    tools = add_command("toolchain", help="what the local provider needs on this host")
+    tool_commands = adder(
+        tools.add_subparsers(dest="toolchain_command", required=True, metavar="ACTION"),
+        "toolchain",
+    )
+    tool_commands(
         "install", help="install packages, build Kubernetes and images (idempotent)"
     ).set_defaults(func=cmd_toolchain_install)
-    tool_commands.add_parser(
-        "status", help="list what is present and what is missing"
-    ).set_defaults(func=cmd_toolchain_status)
+    tool_commands("status", help="list what is present and what is missing").set_defaults(
+        func=cmd_toolchain_status
+    )
     return parser
 
 

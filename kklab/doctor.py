@@ -60,6 +60,8 @@ class Facts:
     kind: Tool
     kubectl: Tool
     helm: Tool
+    graphviz: Tool
+    """Graphviz's ``dot``, which draws ``%kklab map`` (a text outline without it)."""
     provider_up: str | None
     """The provider whose cluster is up, if any."""
     server_version: str | None
@@ -123,6 +125,7 @@ def evaluate(facts: Facts) -> list[Check]:
         _kubectl(facts),
         _skew(facts),
         _helm(facts),
+        _graphviz(facts),
         _architecture(facts),
         _memory(facts),
         _disk(facts),
@@ -229,6 +232,19 @@ def _skew(facts: Facts) -> Check:
         f"kubectl {facts.kubectl.version} is {distance} minor versions from the server "
         f"{facts.server_version} (at most 1 is supported)",
         fix,
+    )
+
+
+def _graphviz(facts: Facts) -> Check:
+    if facts.graphviz.path:
+        version = facts.graphviz.version or "version unknown"
+        return Check("graphviz", "ok", f"dot {version} ({facts.graphviz.path})")
+    return Check(
+        "graphviz",
+        "warn",
+        "dot is not on PATH: `%kklab map` shows a text outline instead of a drawing",
+        "install Graphviz: `sudo apt install graphviz` (Debian, Ubuntu) or "
+        "`brew install graphviz` (macOS)",
     )
 
 
@@ -415,6 +431,7 @@ def gather() -> Facts:
         kind=_tool("kind", ["version"]),
         kubectl=_kubectl_tool(),
         helm=_tool("helm", ["version", "--short"]),
+        graphviz=_tool("dot", ["-V"], r"\d+\.\d+\.\d+"),
         provider_up=provider_up,
         server_version=server_version,
         matching_kubectl=matching,

@@ -49,16 +49,22 @@ def write_submission(
     solved: Collection[str] = (),
     answers: dict[str, str] | None = None,
     after: dict[str, str] | None = None,
+    variant: str | None = None,
 ) -> Path:
     """``submitted/<student>/<lab>/<lab>.ipynb``, as ``nbgrader collect`` leaves it.
 
-    ``solved``: exercises answered with the reference solution; ``answers``:
-    exercise → the student's own answer; ``after``: exercise → a cell of the
-    student's own inserted after that exercise's answer cell.
+    ``solved``: exercises answered with the reference solution of the variant
+    ``variant`` (default: the student's own, as autograde grades it; another
+    student's name makes a copied answer); ``answers``: exercise → the student's
+    own answer; ``after``: exercise → a cell of the student's own inserted after
+    that exercise's answer cell.
     """
+    from kklab.labs import find_lab
+    from kklab.labs.building import built_notebook
+
     release = course / "release" / lab / f"{lab}.ipynb"
     notebook = json.loads(release.read_text())
-    source = json.loads((course / "source" / lab / f"{lab}.ipynb").read_text())
+    source = built_notebook(find_lab(lab), variant or student)
     reference = {
         _grade_id(cell): strip_markers(cell_source(cell))
         for cell in source["cells"]

@@ -102,10 +102,24 @@ def _environment() -> dict[str, str]:
     return env
 
 
-def _run_one(course: Path, lab: str, student: str, logs: Path) -> Outcome:
+def autograde_command(lab: str, student: str) -> list[str]:
+    """The process that autogrades one submission.
+
+    Example:
+        >>> autograde_command("01-pods", "ada")[1:]
+        ['-m', 'nbgrader', 'autograde', '01-pods', '--student', 'ada', '--force']
+    """
+    return [sys.executable, "-m", "nbgrader", "autograde", lab, "--student", student, "--force"]
+
+
+def _run_one(
+    course: Path, lab: str, student: str, logs: Path, command: list[str] | None = None
+) -> Outcome:
+    """Run one submission's autograde (``command`` replaces it in tests), again while its
+    log shows a passing trouble (:data:`_TRANSIENT`), at most :data:`_RETRIES` times."""
     started = time.monotonic()
     log = logs / f"{lab}-{student}.log"
-    command = [sys.executable, "-m", "nbgrader", "autograde", lab, "--student", student, "--force"]
+    command = command or autograde_command(lab, student)
     returncode = -1
     for _attempt in range(1 + _RETRIES):
         with log.open("w") as out:

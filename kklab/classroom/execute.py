@@ -16,6 +16,13 @@
    on the cluster counts;
 4. deletes the sandbox, whatever happened.
 
+Each student works on a variant of their own (``variant_per_student``): the seed is
+their nbgrader id, so their names, ports and sizes differ from their neighbours'
+and a copied answer fails with a message that names the values expected. The
+kernel gets it as ``KKLAB_SEED`` (its ``%lab`` starts that variant) and the test
+cells are graded against it. On JupyterHub a student's own notebook uses the same
+seed, their user name (see ``kklab.labs.variants.seed_for``).
+
 A cell that runs past ``timeout`` is interrupted and the notebook goes on.
 A kernel that dies, or ignores the interrupt, ends the student's code there;
 the test cells that follow are still graded, so a crashed submission keeps
@@ -46,6 +53,7 @@ from nbgrader.preprocessors import Execute
 from traitlets import Bool
 
 from kklab.labs.model import cell_role, cell_source, lab_of_notebook
+from kklab.labs.variants import DEFAULT_SEED, SEED_VARIABLE
 
 # Variables the kernel must not inherit: they would lead kklab or kubectl in
 # the kernel to the teacher's cluster credentials.
@@ -100,6 +108,18 @@ def stock_cells(notebook: Path) -> frozenset[str]:
     )
 
 
+def variant_seed(student: str, per_student: bool) -> str:
+    """The variant a submission is graded on: the student's own, unless turned off.
+
+    ``nbgrader validate`` has no student: the teacher's notebook shows the defaults.
+
+    Example:
+        >>> variant_seed("ada", True), variant_seed("ada", False), variant_seed("validate", True)
+        ('ada', 'default', 'default')
+    """
+    return student if per_student and student != "validate" else DEFAULT_SEED
+
+
 def scaled_points(earned: float, possible: float, cell_points: float) -> float:
     """The exercise's score on the test cell's scale (nbgrader caps it at the cell's points)."""
     if possible <= 0:
@@ -130,8 +150,26 @@ def kernel_environment(
     return env
 
 
-def _stream(text: str) -> Any:
-    return new_output("stream", name="stdout", text=text if text.endswith("\n") else text + "\n")
+def _stream(text: str, name: str = "stdout") -> Any:
+    return new_output("stream", name=name, text=text if text.endswith("\n") else text + "\n")
+
+
+def map_output(api_client: Any, namespace: str, checks: Any) -> Any:
+    """The map of a submission's namespace for its feedback, the objects the failed
+    ``checks`` looked at outlined: an SVG with its outline as text, or the outline alone
+    without Graphviz. None when it cannot be drawn: the report is the feedback then."""
+    from kklab.mapping import map_namespace
+    from kklab.mapping.marking import looked_at
+
+    try:
+        drawn = map_namespace(api_client, namespace, marked=looked_at(checks))
+    except Exception:  # a map is a help, never a reason to lose the grade
+        return None
+    # Feedback HTML shows text/html first: the image with its alt text, the outline under it.
+    data = {"text/plain": drawn.text(), "text/html": drawn.figure_html()}
+    if drawn.rendering.svg:
+        data["image/svg+xml"] = drawn.rendering.svg
+    return new_output("display_data", data=data)
 
 
 class KklabExecute(Execute):  # type: ignore[misc]
@@ -139,6 +177,11 @@ class KklabExecute(Execute):  # type: ignore[misc]
 
     keep_sandbox = Bool(
         False, help="Leave each submission's namespace on the cluster after grading (to debug)."
+    ).tag(config=True)
+    variant_per_student = Bool(
+        True,
+        help="Grade each student on their own variant of the lab (the seed is their id); "
+        "False grades everyone on the default values the released notebook shows.",
     ).tag(config=True)
 
     _grading: tuple[Any, str, Any] | None = None
@@ -159,15 +202,20 @@ class KklabExecute(Execute):  # type: ignore[misc]
 
         resources = resources if resources is not None else {}
         student = str(resources.get("nbgrader", {}).get("student") or "validate")
+        seed = variant_seed(student, self.variant_per_student)
         lab = find_lab(lab_id)
-        spec = lab.load_grader()
+        spec = lab.load_grader(seed)
         api_client = connect().api_client
         with tempfile.TemporaryDirectory(prefix="kklab-submission-") as scratch:
             home = Path(scratch)
             started = time.monotonic()
             box = sandbox.provision(api_client, lab.id, student, home / "sandbox")
-            self.log.info("kklab: %s runs in namespace %s", student, box.namespace)
-            self._kernel_env = kernel_environment(dict(os.environ), box.kernel_environment(), home)
+            self.log.info(
+                "kklab: %s runs in namespace %s (variant %s)", student, box.namespace, seed
+            )
+            self._kernel_env = kernel_environment(
+                dict(os.environ), {**box.kernel_environment(), SEED_VARIABLE: seed}, home
+            )
             self._grading = (api_client, box.namespace, spec)
             self._lost = None
             self._answered = set()
@@ -277,7 +325,15 @@ class KklabExecute(Execute):  # type: ignore[misc]
         report = render_text(result, hint_level=3)
         if not wait and result.points_earned < result.points_possible:
             report += "\n(No answer was given for this exercise: the checks looked once.)"
+        # nbgrader validate shows a failed test cell's stderr: the report says why.
+        validating = os.environ.get("NBGRADER_VALIDATING") == "1"
+        failed = result.points_earned < result.points_possible
+        outputs = [_stream(report, "stderr" if validating and failed else "stdout")]
+        if wait and result.points_earned < result.points_possible:  # answered, not all right
+            drawn = map_output(api_client, namespace, result.checks)
+            if drawn is not None:
+                outputs.append(drawn)
         cell.outputs = [
-            _stream(report),
+            *outputs,
             new_output("execute_result", data={"text/plain": repr(points)}, execution_count=None),
         ]

@@ -7,7 +7,8 @@ Public surface (the CLI, the notebook and nbgrader use only these):
 - :func:`check_command`: ``kklab check``, a :class:`CheckOutput` (exit code, stdout, stderr line).
 - :func:`grade`: grade a lab (or one exercise) in a namespace, returns a :class:`LabResult`.
 - :func:`render_text`, :func:`render_html`, :func:`render_json`: show results.
-- :class:`Outcome`, :class:`CheckContext`, :func:`match`: for custom ``python`` checks.
+- :class:`Outcome`, :class:`CheckContext`, :func:`match`: also re-exported, with what custom
+  ``python`` checks need, by :mod:`kklab.checks` (the one module graders import).
 """
 
 from kklab.grading.commands import (

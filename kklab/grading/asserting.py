@@ -15,7 +15,7 @@ from kklab.grading.fetching import describe_object
 from kklab.grading.matching import Mismatch, match, unevaluated
 from kklab.grading.redacting import is_secret, redact_mismatches
 from kklab.grading.results import CheckError, Outcome
-from kklab.grading.settling import learner_written, namespace_settling, pod_at_rest
+from kklab.grading.settling import learner_written, namespace_settling, status_final
 from kklab.grading.spec import ObjectBody, with_namespace
 from kklab.grading.suggesting import look_around
 
@@ -65,8 +65,10 @@ def _candidates(context: CheckContext, body: ObjectBody) -> tuple[list[dict[str,
     return objects, namespace
 
 
-def _compare(body: ObjectBody, expected: Mapping[str, Any], obj: dict[str, Any]) -> list[Mismatch]:
-    mismatches = match(expected, obj, ordered=body.ordered)
+def _compare(
+    context: CheckContext, body: ObjectBody, expected: Mapping[str, Any], obj: dict[str, Any]
+) -> list[Mismatch]:
+    mismatches = match(expected, obj, ordered=body.ordered, functions=context.functions)
     return list(redact_mismatches(mismatches)) if is_secret(obj) else mismatches
 
 
@@ -77,10 +79,11 @@ def _settled(
     subject: Mapping[str, Any] | None = None,
 ) -> bool:
     """A failure will not change by itself: every mismatch is in a field the learner
-    writes (or the subject is a pod at rest, whose status is final too) and nothing
-    in the lab namespace is still settling (one read per round)."""
-    at_rest = kind == "Pod" and subject is not None and pod_at_rest(subject)
-    if not at_rest and not all(learner_written(m, kind) for m in mismatches):
+    writes (or the subject's status is final too: a pod at rest or unschedulable, a
+    claim long Pending) and nothing in the lab namespace is still settling (one read
+    per round)."""
+    final = subject is not None and status_final({"kind": kind, **subject})
+    if not final and not all(learner_written(m, kind) for m in mismatches):
         return False
     return not namespace_settling(context.fetcher, context.namespace)
 
@@ -101,7 +104,7 @@ def run_assert(context: CheckContext, body: ObjectBody) -> Outcome:
             settled=_settled(context, body.kind, (missing,)),
         )
     expected = _expected(body, context.namespace)
-    compared = [(obj, _compare(body, expected, obj)) for obj in objects]
+    compared = [(obj, _compare(context, body, expected, obj)) for obj in objects]
     for obj, mismatches in compared:
         if not mismatches:
             return Outcome(passed=True, subject=describe_object(obj), subject_object=obj)
@@ -124,7 +127,7 @@ def run_error(context: CheckContext, body: ObjectBody) -> Outcome:
     """Pass when no object matches the partial object (e.g. no pod runs as root)."""
     objects, namespace = _candidates(context, body)
     expected = _expected(body, context.namespace)
-    compared = [(obj, _compare(body, expected, obj)) for obj in objects]
+    compared = [(obj, _compare(context, body, expected, obj)) for obj in objects]
     for obj, mismatches in compared:
         if not mismatches:
             forbidden = Mismatch("", f"no {body.kind} like this", None, "exists")

@@ -21,6 +21,7 @@ from datetime import datetime, timezone
 from typing import Any, Final
 
 from kklab.grading.fetching import PROBE_LABEL, Fetcher
+from kklab.grading.functions import ClusterFunctions
 from kklab.grading.matching import Mismatch, match
 from kklab.grading.results import CheckError, Outcome
 from kklab.grading.transport import Transport
@@ -32,7 +33,7 @@ PROBE_LIFETIME_S: Final = 600
 PROBE_MIN_LEFT_S: Final = 60
 """A running probe is reused only with at least this much lifetime left."""
 
-__all__ = ["CheckContext", "Mismatch", "Outcome", "ProbePod", "match"]
+__all__ = ["CheckContext", "Mismatch", "Outcome", "ProbePod", "match", "pick_pod"]
 
 
 class ProbePod:
@@ -190,6 +191,11 @@ class CheckContext:
         """The raw transport (requests and exec)."""
         return self.fetcher.transport
 
+    @property
+    def functions(self) -> ClusterFunctions:
+        """JMESPath functions for expressions, ``k8s_get``/``k8s_list`` reading this round."""
+        return ClusterFunctions(self.fetcher, self.namespace)
+
     def remaining_s(self) -> float:
         """Seconds left before the deadline (never negative)."""
         return max(0.0, self.deadline - time.monotonic())
@@ -208,3 +214,17 @@ class CheckContext:
         return self.fetcher.list(
             api_version, kind, namespace or self.namespace, label_selector=label_selector
         )
+
+
+def pick_pod(
+    context: CheckContext, name: str | None, selector: Mapping[str, str]
+) -> tuple[dict[str, Any] | None, str]:
+    """The pod a check reads: by ``name``, else the first running pod ``selector``
+    selects (else the first selected); and how to name what was wanted."""
+    if name:
+        return context.get("v1", "Pod", name), f'pod "{name}"'
+    labels = ",".join(f"{key}={value}" for key, value in sorted(selector.items()))
+    pods = context.list("v1", "Pod", label_selector=labels)
+    running = [pod for pod in pods if (pod.get("status") or {}).get("phase") == "Running"]
+    chosen = (running or pods)[0] if pods else None
+    return chosen, f"a pod labelled {labels}"

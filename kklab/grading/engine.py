@@ -28,17 +28,21 @@ from kklab.errors import ClusterError, KklabError
 from kklab.grading.asserting import run_assert, run_error
 from kklab.grading.authorizing import run_access
 from kklab.grading.context import CheckContext, ProbePod
+from kklab.grading.events import run_event
 from kklab.grading.evidence import collect_evidence, gather_related
 from kklab.grading.executing import run_exec, run_reach
 from kklab.grading.fetching import Fetcher
+from kklab.grading.files import run_file
 from kklab.grading.logs import run_logs
-from kklab.grading.misconceptions import Related, explain
+from kklab.grading.misconceptions import Related, explain, grader_why
 from kklab.grading.redacting import Redactor
 from kklab.grading.results import CheckError, CheckResult, ExerciseResult, LabResult, Outcome
 from kklab.grading.spec import (
     AccessBody,
     Check,
+    EventBody,
     ExecBody,
+    FileBody,
     Lab,
     LogsBody,
     ObjectBody,
@@ -63,7 +67,16 @@ def run_python(context: CheckContext, body: PythonBody) -> Outcome:
 
 
 def run_check(context: CheckContext, check: Check) -> Outcome:
-    """Run one attempt of a check of any kind."""
+    """Run one attempt of a check of any kind; a failure gets the grader's own "why"
+    (``whys:``) when one matches the object it is about."""
+    outcome = _run_kind(context, check)
+    if outcome.passed or outcome.why or outcome.subject_object is None or not check.whys:
+        return outcome
+    why = grader_why(check.whys, outcome.subject_object, context.functions)
+    return replace(outcome, why=why) if why else outcome
+
+
+def _run_kind(context: CheckContext, check: Check) -> Outcome:
     body = check.body
     if isinstance(body, ObjectBody):
         return run_assert(context, body) if check.kind == "assert" else run_error(context, body)
@@ -71,6 +84,10 @@ def run_check(context: CheckContext, check: Check) -> Outcome:
         return run_exec(context, body)
     if isinstance(body, LogsBody):
         return run_logs(context, body)
+    if isinstance(body, FileBody):
+        return run_file(context, body)
+    if isinstance(body, EventBody):
+        return run_event(context, body)
     if isinstance(body, ReachBody):
         return run_reach(context, body)
     if isinstance(body, AccessBody):

@@ -18,12 +18,13 @@ from __future__ import annotations
 
 import re
 import shlex
+from collections.abc import Mapping
 from typing import Any, Final
 
-from kklab.grading.context import CheckContext
+from kklab.grading.context import CheckContext, pick_pod
 from kklab.grading.matching import Mismatch
 from kklab.grading.results import Outcome
-from kklab.grading.settling import namespace_settling, steady
+from kklab.grading.settling import namespace_settling, pod_at_rest, steady
 from kklab.grading.spec import ExecBody, ReachBody, with_namespace
 from kklab.grading.transport import ApiStatusError, ExecOutput
 
@@ -46,36 +47,50 @@ def _tail(text: str, limit: int = 200) -> str:
     return text if len(text) <= limit else "…" + text[-limit:]
 
 
-def _pick_pod(context: CheckContext, body: ExecBody) -> tuple[dict[str, Any] | None, str]:
-    if body.pod:
-        return context.get("v1", "Pod", body.pod), f'pod "{body.pod}"'
-    selector = ",".join(f"{key}={value}" for key, value in sorted(body.selector.items()))
-    pods = context.list("v1", "Pod", label_selector=selector)
-    running = [pod for pod in pods if pod.get("status", {}).get("phase") == "Running"]
-    chosen = (running or pods)[0] if pods else None
-    return chosen, f"a pod labelled {selector}"
+def _waiting_reason(pod: Mapping[str, Any], container: str) -> str | None:
+    """Why ``container`` of ``pod`` waits (e.g. ``CrashLoopBackOff``), or None.
+
+    Example:
+        >>> _waiting_reason({"status": {"containerStatuses": [{"name": "web",
+        ...     "state": {"waiting": {"reason": "CrashLoopBackOff"}}}]}}, "web")
+        'CrashLoopBackOff'
+    """
+    for status in (pod.get("status") or {}).get("containerStatuses") or []:
+        if status.get("name") == container:
+            waiting = (status.get("state") or {}).get("waiting")
+            return str(waiting.get("reason") or "waiting") if isinstance(waiting, dict) else None
+    return None
 
 
 def run_exec(context: CheckContext, body: ExecBody) -> Outcome:
     """Run the command in the container; pass on the expected exit code and output."""
-    pod, wanted = _pick_pod(context, body)
+    pod, wanted = pick_pod(context, body.pod, body.selector)
     if pod is None:
         missing = Mismatch("", f"{wanted} in namespace {context.namespace}", None, "not-found")
         return Outcome(passed=False, mismatches=(missing,))
     name = str(pod.get("metadata", {}).get("name"))
     containers = pod.get("spec", {}).get("containers") or [{}]
     container = body.container or str(containers[0].get("name", ""))
-    subject = f"$ {shlex.join(body.command)}  (pod {context.namespace}/{name}, {container})"
+    shown = body.shown_as or f"$ {shlex.join(body.command)}"
+    subject = f"{shown}  (pod {context.namespace}/{name}, {container})"
+    # A pod that ended or crash-loops runs no command now, nor will it by itself.
+    at_rest = pod_at_rest(pod) and not namespace_settling(context.fetcher, context.namespace)
     phase = pod.get("status", {}).get("phase")
     if phase != "Running":
         mismatch = Mismatch("status.phase", "Running", phase, "differs")
         message = "Commands run only in a running container."
-        return Outcome(False, message, subject, (mismatch,), subject_object=pod)
+        return Outcome(False, message, subject, (mismatch,), subject_object=pod, settled=at_rest)
     timeout_s = min(MAX_EXEC_S, max(1.0, context.remaining_s()))
     try:
         output = context.transport.exec(context.namespace, name, container, body.command, timeout_s)
     except ApiStatusError as error:
-        return Outcome(False, f"The command could not run: {error.message}", subject)
+        waiting = _waiting_reason(pod, container)
+        message = (
+            f"The command could not run: container {container} is not running ({waiting})."
+            if waiting
+            else f"The command could not run: {error.message}"
+        )
+        return Outcome(False, message, subject, subject_object=pod, settled=at_rest)
     mismatches = []
     if output.exit_code != body.exit_code:
         found = output.exit_code if output.exit_code is not None else output.failure

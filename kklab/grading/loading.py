@@ -27,10 +27,10 @@ from typing import Any
 import jmespath
 import yaml
 from jmespath.exceptions import JMESPathError
-from jmespath.functions import Functions
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
+from kklab.grading.functions import NAMES
 from kklab.grading.matching import is_expression, is_iteration, iteration_target
 from kklab.grading.spec import (
     DEFAULT_TIMEOUT_S,
@@ -38,20 +38,23 @@ from kklab.grading.spec import (
     AccessBody,
     Body,
     Check,
+    EventBody,
     ExecBody,
     Exercise,
+    FileBody,
     GraderSpecError,
     Lab,
     LogsBody,
     ObjectBody,
     PythonBody,
     ReachBody,
+    Why,
 )
 
 SCHEMA_PATH = Path(__file__).resolve().parent.parent / "schemas" / "grader.schema.json"
 PathParts = Sequence[str | int]
-FUNCTIONS = frozenset(Functions.FUNCTION_TABLE)
-"""The JMESPath functions expression keys may call (jmespath.py's standard set)."""
+FUNCTIONS = NAMES
+"""The JMESPath functions expression keys may call (jmespath.py's and kklab's)."""
 
 
 class _Loader(yaml.SafeLoader):
@@ -324,7 +327,17 @@ class _Builder:
             hidden=bool(raw.get("hidden", False)),
             timeout_s=None if timeout is None else float(timeout),
             holds_s=float(raw.get("holds_s", 0)),
+            whys=tuple(
+                self.why(item, [*at, "whys", index])
+                for index, item in enumerate(raw.get("whys", ()))
+            ),
         )
+
+    def why(self, raw: Mapping[str, Any], at: list[str | int]) -> Why:
+        when = raw.get("when") or {}
+        for parts, problem, fix in partial_object_problems(when):
+            raise self.error([*at, "when", *parts], problem, fix)
+        return Why(str(raw["why"]), when)
 
     def body(self, kind: str, raw: Mapping[str, Any], at: list[str | int]) -> Body:
         value = raw[kind]
@@ -349,9 +362,21 @@ class _Builder:
                 exit_code=int(value.get("exit_code", 0)),
                 stdout_contains=value.get("stdout_contains"),
                 stdout_matches=pattern,
+                shown_as=value.get("shown_as"),
             )
         if kind == "logs":
             return self.logs(value, at)
+        if kind == "file":
+            return self.file(value, at)
+        if kind == "event":
+            return EventBody(
+                api_version=value["apiVersion"],
+                kind=value["kind"],
+                name=value["name"],
+                reason=value["reason"],
+                message_contains=value.get("message_contains"),
+                present=bool(value.get("present", True)),
+            )
         if kind == "reach":
             return self.reach(value, at)
         if kind == "access":
@@ -374,19 +399,24 @@ class _Builder:
             raise self.error(at, f"no function named {value}", fix)
         return PythonBody(value, function)
 
-    def logs(self, value: Mapping[str, Any], at: list[str | int]) -> LogsBody:
+    def _text_rule(
+        self, kind: str, value: Mapping[str, Any], at: list[str | int], fix: str
+    ) -> str | None:
+        """Check a logs/file body's pod-or-selector and text rule; its regex, if any."""
         if ("pod" in value) == ("selector" in value):
-            raise self.error(at, "logs needs exactly one of pod or selector")
+            raise self.error(at, f"{kind} needs exactly one of pod or selector")
         if not any(key in value for key in ("contains", "matches", "absent")):
-            raise self.error(
-                at, "logs needs contains, matches or absent", "say what the log must show"
-            )
+            raise self.error(at, f"{kind} needs contains, matches or absent", fix)
         pattern = value.get("matches")
         if pattern is not None:
             try:
                 re.compile(pattern, re.MULTILINE)
             except re.error as error:
                 raise self.error([*at, "matches"], f"invalid regex: {error}") from error
+        return pattern
+
+    def logs(self, value: Mapping[str, Any], at: list[str | int]) -> LogsBody:
+        pattern = self._text_rule("logs", value, at, "say what the log must show")
         return LogsBody(
             pod=value.get("pod"),
             selector=dict(value.get("selector", {})),
@@ -395,6 +425,18 @@ class _Builder:
             matches=pattern,
             absent=value.get("absent"),
             previous=bool(value.get("previous", False)),
+        )
+
+    def file(self, value: Mapping[str, Any], at: list[str | int]) -> FileBody:
+        pattern = self._text_rule("file", value, at, "say what the file must hold")
+        return FileBody(
+            path=value["path"],
+            pod=value.get("pod"),
+            selector=dict(value.get("selector", {})),
+            container=value.get("container"),
+            contains=value.get("contains"),
+            matches=pattern,
+            absent=value.get("absent"),
         )
 
     def reach(self, value: Mapping[str, Any], at: list[str | int]) -> ReachBody:

@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 from typing import Any, Final
 
-from kklab.grading.context import CheckContext
+from kklab.grading.context import CheckContext, pick_pod
 from kklab.grading.matching import Mismatch, dig
 from kklab.grading.results import Outcome
 from kklab.grading.settling import namespace_settling, pod_at_rest, steady
@@ -36,25 +36,28 @@ def _tail(text: str, limit: int = 200) -> str:
 
 def log_mismatches(body: LogsBody, log: str) -> list[Mismatch]:
     """What the log lacks (or holds but must not), as mismatches; pure."""
+    return text_mismatches("log", log, body.contains, body.matches, body.absent)
+
+
+def text_mismatches(
+    where: str, text: str, contains: str | None, matches: str | None, absent: str | None
+) -> list[Mismatch]:
+    """What ``text`` (a log, a file) lacks or holds but must not, as mismatches at
+    ``where``; ``matches`` is searched line by line. Pure.
+
+    Example:
+        >>> [m.describe() for m in text_mismatches("/data/notes.txt", "hi\\n", "by", None, None)]
+        ['/data/notes.txt: expected text containing "by", found "hi"']
+    """
     found = []
-    if body.contains is not None and body.contains not in log:
-        found.append(Mismatch("log", body.contains, _tail(log), "not-in-text"))
-    if body.matches is not None and not re.search(body.matches, log, re.MULTILINE):
-        found.append(Mismatch("log", body.matches, _tail(log), "no-regex-match"))
-    if body.absent is not None and body.absent in log:
-        line = next(line for line in log.splitlines() if body.absent in line)
-        found.append(Mismatch("log", f"no line with {body.absent!r}", _tail(line), "differs"))
+    if contains is not None and contains not in text:
+        found.append(Mismatch(where, contains, _tail(text), "not-in-text"))
+    if matches is not None and not re.search(matches, text, re.MULTILINE):
+        found.append(Mismatch(where, matches, _tail(text), "no-regex-match"))
+    if absent is not None and absent in text:
+        line = next(line for line in text.splitlines() if absent in line)
+        found.append(Mismatch(where, f"no line with {absent!r}", _tail(line), "differs"))
     return found
-
-
-def _pick_pod(context: CheckContext, body: LogsBody) -> tuple[dict[str, Any] | None, str]:
-    if body.pod:
-        return context.get("v1", "Pod", body.pod), f'pod "{body.pod}"'
-    selector = ",".join(f"{key}={value}" for key, value in sorted(body.selector.items()))
-    pods = context.list("v1", "Pod", label_selector=selector)
-    running = [pod for pod in pods if dig(pod, "status", "phase") == "Running"]
-    chosen = (running or pods)[0] if pods else None
-    return chosen, f"a pod labelled {selector}"
 
 
 def _started(pod: dict[str, Any], container: str, previous: bool) -> bool:
@@ -71,7 +74,7 @@ def _started(pod: dict[str, Any], container: str, previous: bool) -> bool:
 
 def run_logs(context: CheckContext, body: LogsBody) -> Outcome:
     """Pass when the container's log shows what the check asks."""
-    pod, wanted = _pick_pod(context, body)
+    pod, wanted = pick_pod(context, body.pod, body.selector)
     if pod is None:
         missing = Mismatch("", f"{wanted} in namespace {context.namespace}", None, "not-found")
         return Outcome(passed=False, mismatches=(missing,))

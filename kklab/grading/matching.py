@@ -63,6 +63,7 @@ from jmespath.parser import ParsedResult
 
 from kklab.grading.assigning import assign
 from kklab.grading.equivalence import MEANINGFUL_KEYS, same_meaning
+from kklab.grading.functions import PureFunctions
 
 ORDERED_FIELDS: Final = frozenset({"command", "args"})
 """List fields that are always compared in order (their order is their meaning)."""
@@ -327,12 +328,21 @@ def unevaluated(mismatches: Iterable[Mismatch]) -> list[Mismatch]:
     return [m for m in mismatches if m.reason == "expression"]
 
 
-def match(expected: Any, actual: Any, *, ordered: Iterable[str] = ()) -> list[Mismatch]:
+def match(
+    expected: Any,
+    actual: Any,
+    *,
+    ordered: Iterable[str] = (),
+    functions: PureFunctions | None = None,
+) -> list[Mismatch]:
     """Compare ``expected`` (a partial object) with ``actual``; return the differences.
 
     An empty list means the object matches. Mismatches come sorted by path. When
     the object does not match and an expression could not be evaluated along the
     way, that problem is among the mismatches (see :func:`unevaluated`).
+    Expressions call ``functions`` (:mod:`kklab.grading.functions`: jmespath.py's
+    own, ``quantity()``, and ``k8s_get``/``k8s_list``, which find nothing unless
+    a :class:`~kklab.grading.functions.ClusterFunctions` is given).
 
     Example:
         >>> match({"status": {"phase": "Bound"}}, {"status": {"phase": "Bound"}})
@@ -341,7 +351,7 @@ def match(expected: Any, actual: Any, *, ordered: Iterable[str] = ()) -> list[Mi
         ...                           {"metadata": {"labels": {"debug": "1"}}})]
         ['present']
     """
-    matcher = _Matcher(frozenset(ordered))
+    matcher = _Matcher(frozenset(ordered), functions or _PURE)
     try:
         mismatches = matcher.value(expected, actual, "", "", "")
     except RecursionError:
@@ -385,6 +395,9 @@ def _token(value: Any) -> Hashable | None:
     return None
 
 
+_PURE: Final = PureFunctions()
+
+
 @cache
 def _compiled(expression: str) -> ParsedResult:
     return jmespath.compile(expression)
@@ -409,8 +422,9 @@ def result_field(expression: str) -> str:
 class _Matcher:
     """Walks expected and actual together; ``field`` is the path without selectors."""
 
-    def __init__(self, ordered: frozenset[str]) -> None:
+    def __init__(self, ordered: frozenset[str], functions: PureFunctions) -> None:
         self.ordered = ordered
+        self.options = jmespath.Options(custom_functions=functions)
         self.problems: list[Mismatch] = []
         """Every expression that could not be evaluated, even on discarded candidates."""
 
@@ -469,7 +483,7 @@ class _Matcher:
 
     def evaluate(self, expression: str, actual: Any, path: str) -> tuple[Any, Mismatch | None]:
         try:
-            return _compiled(expression).search(actual), None
+            return _compiled(expression).search(actual, self.options), None
         except JMESPathError as error:
             problem = str(error).splitlines()[0]
         except RecursionError:

@@ -11,17 +11,20 @@ Example:
     >>> pod = {"kind": "Pod", "metadata": {"name": "web-1", "labels": {"app": "web"}}}
     >>> print(explain(service, Related(pods=(pod,))))  # doctest: +NORMALIZE_WHITESPACE
     the Service selects pods labelled app=wbe, but no pod has those labels
-    (pods here: web-1 app=web).
+    (pods here: web-1 app=web). Closest: pod web-1 needs app=wbe (has app=web).
 """
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
-from kklab.grading.matching import dig
+from kklab.grading.functions import PureFunctions
+from kklab.grading.matching import dig, match
+from kklab.grading.spec import Why
 from kklab.grading.suggesting import near_misses
 
 Obj = Mapping[str, Any]
@@ -162,6 +165,57 @@ def _pairs(labels: Any) -> str:
     return ",".join(f"{key}={value}" for key, value in sorted(labels.items()))
 
 
+def _alike(found: str, wanted: str) -> bool:
+    """A value a slip of the keyboard away (``wbe`` for ``web``, ``Web``, ``web-v2``)."""
+    ratio = difflib.SequenceMatcher(None, found.lower(), wanted.lower()).ratio()
+    return ratio >= NEAR_RATIO
+
+
+NEAR_RATIO: Final = 0.6
+"""How alike two label values must be (difflib's ratio) to call one a slip for the other:
+``wbe``/``web`` 0.67 are, ``cart``/``catalog`` 0.55 and ``db``/``web`` 0.4 are not."""
+
+
+def near_miss(selector: Obj, labels: Obj) -> str:
+    """What a pod's labels lack for a Service's ``selector``, in words, when they nearly
+    match it (a pair of the selector is there, or its value under another key, or its key
+    with a value a slip away); empty when they match or are nowhere near.
+
+    Example:
+        >>> near_miss({"app": "web"}, {"app": "wbe"})
+        'needs app=web (has app=wbe)'
+        >>> near_miss({"app": "web", "tier": "front"}, {"app": "web"})
+        'needs tier=front (has none)'
+        >>> near_miss({"app": "web"}, {"ap": "web"})
+        'needs app=web (has ap=web)'
+        >>> near_miss({"app": "web"}, {"app": "web", "x": "y"}), near_miss({"app": "web"}, {})
+        ('', '')
+        >>> near_miss({"app": "catalog"}, {"app": "cart"})  # another app, not a slip
+        ''
+
+    """
+    if not selector or selects(selector, labels):
+        return ""
+    values = {str(value): str(key) for key, value in labels.items()}
+    if not any(
+        str(value) in values or (key in labels and _alike(str(labels[key]), str(value)))
+        for key, value in selector.items()
+    ):
+        return ""
+    lacking = []
+    for key, value in sorted(selector.items()):
+        if key in labels and labels[key] == value:
+            continue
+        if key in labels:
+            has = f"{key}={labels[key]}"
+        elif str(value) in values:
+            has = f"{values[str(value)]}={value}"
+        else:
+            has = "none"
+        lacking.append(f"{key}={value} (has {has})")
+    return "needs " + ", ".join(lacking)
+
+
 def service_selector_matches_no_pod(service: Obj, related: Related) -> str | None:
     """A Service whose selector selects no pod has no endpoints."""
     selector = dig(service, "spec", "selector")
@@ -171,9 +225,15 @@ def service_selector_matches_no_pod(service: Obj, related: Related) -> str | Non
         f"{_name(pod)} {_pairs(dig(pod, 'metadata', 'labels'))}" for pod in related.pods[:3]
     )
     others = f" (pods here: {shown})" if shown else " (there are no pods in the namespace)"
+    near = [
+        f"pod {_name(pod)} {words}"
+        for pod in related.pods
+        if (words := near_miss(selector, dig(pod, "metadata", "labels") or {}))
+    ]
+    closest = f" Closest: {'; '.join(near[:2])}." if near else ""
     return (
         f"the Service selects pods labelled {_pairs(selector)}, but no pod has those labels"
-        f"{others}."
+        f"{others}.{closest}"
     )
 
 
@@ -460,4 +520,22 @@ def explain(obj: Obj, related: Related) -> str | None:
             why = explainer(candidate, related)
             if why:
                 return why
+    return None
+
+
+def grader_why(whys: Iterable[Why], obj: Obj, functions: PureFunctions | None = None) -> str | None:
+    """The first of a check's own "why"s whose ``when`` matches ``obj`` (the object the
+    failure is about), or None. A ``when`` that cannot be evaluated does not apply.
+
+    Example:
+        >>> whys = [Why("an empty class means no class", {"spec": {"storageClassName": ""}}),
+        ...         Why("leave the class out")]
+        >>> grader_why(whys, {"spec": {"storageClassName": ""}})
+        'an empty class means no class'
+        >>> grader_why(whys, {"spec": {"storageClassName": "fast"}})
+        'leave the class out'
+    """
+    for why in whys:
+        if not why.when or not match(why.when, obj, functions=functions):
+            return why.why
     return None

@@ -149,7 +149,9 @@ class Redactor:
         return value
 
     def scrub_result(self, result: CheckResult) -> CheckResult:
-        """Return ``result`` with every learner-facing string scrubbed."""
+        """Return ``result`` with every learner-facing string scrubbed: the message,
+        subject, why, title, hints (a grader may quote a value a learner chose), the
+        mismatches' expected and found values and the evidence."""
         if not self.values:
             return result
         return replace(
@@ -157,6 +159,8 @@ class Redactor:
             message=self.scrub(result.message),
             subject=self.scrub(result.subject),
             why=None if result.why is None else self.scrub(result.why),
+            title=self.scrub(result.title),
+            hints=tuple(self.scrub(hint) for hint in result.hints),
             mismatches=tuple(
                 replace(m, expected=self.scrub_value(m.expected), found=self.scrub_value(m.found))
                 for m in result.mismatches

@@ -19,12 +19,14 @@ from typing import Any, Final, Literal
 
 from kklab.errors import KklabError
 
-CheckKind = Literal["assert", "error", "exec", "logs", "reach", "access", "python"]
+CheckKind = Literal["assert", "error", "exec", "logs", "file", "event", "reach", "access", "python"]
 KINDS: Final[tuple[CheckKind, ...]] = (
     "assert",
     "error",
     "exec",
     "logs",
+    "file",
+    "event",
     "reach",
     "access",
     "python",
@@ -151,6 +153,9 @@ class ExecBody:
     stdout_matches: str | None = None
     """Python regular expression searched in the standard output."""
 
+    shown_as: str | None = None
+    """What the report shows instead of the command (a long script reads badly)."""
+
 
 @dataclass(frozen=True)
 class LogsBody:
@@ -177,6 +182,55 @@ class LogsBody:
 
     previous: bool = False
     """Read the previous instance of the container (the one that crashed)."""
+
+
+@dataclass(frozen=True)
+class FileBody:
+    """Body of ``file`` checks: what a file in a container holds (read with ``cat``)."""
+
+    path: str
+    """Absolute path of the file in the container."""
+
+    pod: str | None = None
+    """Pod name, or None to pick by ``selector``."""
+
+    selector: Mapping[str, str] = field(default_factory=dict)
+    """Labels of the pod when ``pod`` is not given."""
+
+    container: str | None = None
+    """Container name; the first container when None."""
+
+    contains: str | None = None
+    """Text the file must contain."""
+
+    matches: str | None = None
+    """Python regular expression searched in the file (``^``/``$`` at each line)."""
+
+    absent: str | None = None
+    """Text the file must NOT contain."""
+
+
+@dataclass(frozen=True)
+class EventBody:
+    """Body of ``event`` checks: an event with a reason about one object (by its UID)."""
+
+    api_version: str
+    """``apiVersion`` of the object the event is about."""
+
+    kind: str
+    """Its kind, e.g. ``PersistentVolumeClaim``."""
+
+    name: str
+    """Its name (in the lab namespace unless the kind is cluster-scoped)."""
+
+    reason: str
+    """The event's reason, e.g. ``ProvisioningSucceeded`` or ``FailedMount``."""
+
+    message_contains: str | None = None
+    """Text the event's message must contain."""
+
+    present: bool = True
+    """False: passes when there is NO such event about the object."""
 
 
 @dataclass(frozen=True)
@@ -246,7 +300,19 @@ class PythonBody:
     """The function, called with a ``CheckContext``; returns an ``Outcome``."""
 
 
-Body = ObjectBody | ExecBody | LogsBody | ReachBody | AccessBody | PythonBody
+Body = ObjectBody | ExecBody | LogsBody | FileBody | EventBody | ReachBody | AccessBody | PythonBody
+
+
+@dataclass(frozen=True)
+class Why:
+    """A "why" of the grader: said when a failing check's object matches ``when``."""
+
+    why: str
+    """The sentence for the learner (why this state is wrong)."""
+
+    when: Mapping[str, Any] = field(default_factory=dict)
+    """A partial object (same rules as ``assert``) matched against the object the
+    failure is about; empty: always."""
 
 
 @dataclass(frozen=True)
@@ -263,7 +329,7 @@ class Check:
     """Points earned when it passes (positive)."""
 
     kind: CheckKind
-    """Which kind of check: assert, error, exec, reach, access or python."""
+    """Which kind of check: assert, error, exec, logs, file, event, reach, access or python."""
 
     body: Body
     """Kind-specific part."""
@@ -283,6 +349,9 @@ class Check:
     holds_s: float = 0.0
     """Seconds the check must keep passing before it counts (e.g. a restart count
     that stops growing, a pod that stays Ready); 0 passes at the first pass."""
+
+    whys: tuple[Why, ...] = ()
+    """The grader's own "why"s, first match wins; before the misconception catalogue."""
 
 
 @dataclass(frozen=True)

@@ -86,6 +86,9 @@ class LabSetup:
     """What beyond the namespace the lab needs, in words (with ``namespaced: false``)."""
     parameters: tuple[Parameter, ...] = ()
     """What differs between learners (``parameters:``); the defaults without a seed."""
+    map_relations: tuple[str, ...] = ()
+    """``Kind relation Kind`` patterns the map of the solved state must show (``map:``),
+    e.g. ``Pod mounts PersistentVolumeClaim`` (see ``kklab.mapping.recording``)."""
 
 
 @dataclass(frozen=True)
@@ -183,7 +186,23 @@ def _setup(folder: Path) -> LabSetup:
         namespaced=namespaced and not config.get("node_directories"),
         needs=str(config.get("needs") or ""),
         parameters=tuple(parse_parameters(config.get("parameters"), str(config_path))),
+        map_relations=_map_relations(config.get("map"), config_path),
     )
+
+
+def _map_relations(value: Any, config_path: Path) -> tuple[str, ...]:
+    """``map:`` of a lab.yaml: a list of ``Kind relation Kind`` strings."""
+    if value is None:
+        return ()
+    if not isinstance(value, list) or not all(
+        isinstance(item, str) and len(item.split()) >= 3 for item in value
+    ):
+        raise LabError(
+            f"{config_path}: map must be a list of relations such as "
+            '"Pod mounts PersistentVolumeClaim"',
+            fix="write each as Kind, relation, Kind (the relations `kklab map` prints)",
+        )
+    return tuple(value)
 
 
 def all_labs() -> list[LabDefinition]:

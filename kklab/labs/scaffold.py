@@ -20,6 +20,7 @@ Example:
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -98,7 +99,7 @@ parameters:
 def _grader(lab: str, title: str) -> str:
     return f"""# yaml-language-server: $schema=../kklab/schemas/grader.schema.json
 lab: {lab}
-title: {title}
+title: {json.dumps(title, ensure_ascii=False)}
 timeout_s: 15
 exercises:
   - id: "1"

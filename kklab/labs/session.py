@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import shlex
 import shutil
+import string
 import subprocess
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -133,24 +134,51 @@ class LabSession:
         return (result.stdout + result.stderr).rstrip("\n")
 
     def run_solution(self, source: str) -> str:
-        """Run a solution cell's code as the notebook would; return what it printed."""
+        """Run a solution cell's code as the notebook would; return what it printed.
+
+        Python lines and ``%kubectl`` lines run in order, and a ``%kubectl`` line gets
+        the Python names it mentions as ``$name``, as IPython expands them
+        (``secret = ...`` then ``%kubectl create secret ... --from-literal=k=$secret``).
+        """
         lines = source.strip("\n").splitlines()
         if lines and lines[0].startswith("%%apply"):
             return "\n".join(o.describe() for o in self.apply("\n".join(lines[1:])))
         outputs = []
+        names: dict[str, Any] = {
+            "session": self,
+            "namespace": self.namespace,
+            "api_client": self.api_client,
+        }
         python: list[str] = []
+
+        def run_python() -> None:
+            code = "\n".join(python).strip()
+            python.clear()
+            if code:
+                exec(compile(code, f"<solution of {self.lab.id}>", "exec"), names)
+
         for line in lines:
             if line.startswith("%kubectl"):
-                outputs.append(self.kubectl(shlex.split(line[len("%kubectl") :])))
+                run_python()
+                words = expand_names(line[len("%kubectl") :], names)
+                outputs.append(self.kubectl(shlex.split(words)))
             else:
                 python.append(line)
-        code = "\n".join(python).strip()
-        if code:
-            exec(
-                compile(code, f"<solution of {self.lab.id}>", "exec"),
-                {"session": self, "namespace": self.namespace, "api_client": self.api_client},
-            )
+        run_python()
         return "\n".join(outputs)
+
+
+def expand_names(line: str, names: dict[str, Any]) -> str:
+    """``$name`` in a magic's line replaced by the Python value, as IPython does;
+    ``$$`` is a plain ``$`` and an unknown name stays as written.
+
+    Example:
+        >>> expand_names("--from-literal=key=$key --x=$other $$HOME", {"key": "s3cr"})
+        '--from-literal=key=s3cr --x=$other $HOME'
+    """
+    return string.Template(line).safe_substitute(
+        {k: str(v) for k, v in names.items() if k.isidentifier()}
+    )
 
 
 def notebook_root() -> Path:

@@ -40,6 +40,9 @@ PLACEHOLDER = re.compile(r"\$\{\{\s*(?P<path>[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z0
 """``${{ name }}`` or ``${{ name.field }}``: unlikely in shell, YAML, Python or Helm text."""
 SEED_VARIABLE = "KKLAB_SEED"
 """An environment variable that overrides the seed (the classroom sets it per student)."""
+HUB_USER_VARIABLE = "JUPYTERHUB_USER"
+"""Set by JupyterHub in a user's server: on a hub, the user's name is their seed (nbgrader
+names students by it too, so what a student sees is what autograde checks)."""
 DEFAULT_SEED = "default"
 """The seed word that means the defaults."""
 
@@ -215,12 +218,14 @@ def record_seed(lab: str, seed: str, path: Path | None = None) -> None:
 
 
 def seed_for(lab: str, explicit: str | None = None, path: Path | None = None) -> str:
-    """The seed to use for ``lab``: given, else ``KKLAB_SEED``, else recorded, else default.
+    """The seed to use for ``lab``: given, else ``KKLAB_SEED``, else recorded, else the
+    JupyterHub user's name, else the default.
 
     Example:
         >>> import tempfile, pathlib
         >>> store = pathlib.Path(tempfile.mkdtemp()) / "variants.json"
-        >>> seed_for("01-pods", path=store) if SEED_VARIABLE not in os.environ else "default"
+        >>> quiet = not {SEED_VARIABLE, HUB_USER_VARIABLE} & set(os.environ)
+        >>> seed_for("01-pods", path=store) if quiet else "default"
         'default'
         >>> record_seed("01-pods", "ada", path=store)
         >>> seed_for("01-pods", path=store) if SEED_VARIABLE not in os.environ else "ada"
@@ -231,9 +236,44 @@ def seed_for(lab: str, explicit: str | None = None, path: Path | None = None) ->
     configured = os.environ.get(SEED_VARIABLE)
     if configured:
         return configured
-    return recorded_seeds(path).get(lab, DEFAULT_SEED)
+    recorded = recorded_seeds(path).get(lab)
+    if recorded:
+        return recorded
+    return os.environ.get(HUB_USER_VARIABLE) or DEFAULT_SEED
 
 
 def new_seed() -> str:
     """A random seed for a learner on a laptop (short, so it can be read aloud)."""
     return secrets.token_hex(3)
+
+
+def variant_notice(
+    parameters: Sequence[Parameter], seed: str, own: Mapping[str, Any], shown: Mapping[str, Any]
+) -> str | None:
+    """What to tell a learner whose variant ``seed`` is not the one the notebook's text shows.
+
+    ``shown`` are the values in the text (the defaults of a released notebook), ``own``
+    the learner's. Only plain values are listed (a mapping, such as the fault a
+    broken start has, is for the learner to find). None when nothing differs.
+
+    Example:
+        >>> port = Parameter("web_port", 8080, range_=(8000, 8999), about="the port web serves")
+        >>> print(variant_notice([port], "ada", {"web_port": 8123}, {"web_port": 8080}))
+        Your variant is "ada". Where this notebook's text says the value on the left, use yours:
+        - the port web serves: 8080 → 8123
+        >>> variant_notice([port], "ada", {"web_port": 8080}, {"web_port": 8080}) is None
+        True
+    """
+    lines = []
+    for parameter in parameters:
+        mine, theirs = own.get(parameter.name), shown.get(parameter.name)
+        if isinstance(mine, Mapping) or isinstance(theirs, Mapping) or mine == theirs:
+            continue
+        lines.append(f"- {parameter.about or parameter.name}: {theirs} → {mine}")
+    if not lines:
+        return None
+    head = (
+        f'Your variant is "{seed}". Where this notebook\'s text says the value on the left, '
+        "use yours:"
+    )
+    return "\n".join([head, *lines])

@@ -5,7 +5,8 @@ In a notebook::
     %load_ext kklab.notebook
     %lab 01-pods            # start the lab (idempotent) and show its progress
 
-then ``%%apply`` cells, ``%kubectl`` lines, ``check("3")`` for the Check
+then ``%%apply`` cells, ``%kubectl`` lines, ``%kklab map`` for a drawing of the
+lab's objects and their relations, ``check("3")`` for the Check
 widget of exercise 3, and ``autograde("3")`` in nbgrader's test cells.
 """
 
@@ -20,7 +21,7 @@ __all__ = ["autograde", "check", "current_session", "load_ipython_extension", "o
 
 
 def load_ipython_extension(ipython: Any) -> None:
-    """Register ``%lab``, ``%%apply`` and ``%kubectl``; make ``check``/``autograde`` global."""
+    """Register ``%lab``, ``%%apply``, ``%kubectl``, ``%kklab``; make check/autograde global."""
     from kklab.notebook.magics import register
 
     register(ipython)

@@ -21,6 +21,7 @@ from kklab.errors import KklabError
 from kklab.grading import render_text
 from kklab.labs import lifecycle
 from kklab.labs.session import LabSession
+from kklab.labs.variants import DEFAULT_SEED, variant_notice
 from kklab.notebook.current import (
     current_session,
     current_spec,
@@ -44,10 +45,22 @@ def widgets_enabled() -> bool:
 
 
 def open_lab(name: str, seed: str | None = None) -> LabSession:
-    """Start (or rejoin) a lab, for the variant ``seed``, as the notebook's current lab."""
+    """Start (or rejoin) a lab, for the variant ``seed``, as the notebook's current lab.
+
+    A notebook whose first cell names no seed shows the default values in its text;
+    when the learner's variant is another (``KKLAB_SEED``, a hub user's name, a seed
+    used before), a notice lists the values that differ.
+    """
     session = lifecycle.start(name, seed)
     spec = session.grader()
     set_current(session, spec)
+    if seed is None and session.seed != DEFAULT_SEED:
+        lab = session.lab
+        notice = variant_notice(
+            lab.setup.parameters, session.seed, lab.values(session.seed), lab.values(None)
+        )
+        if notice:
+            print(notice)
     if widgets_enabled():
         from kklab.notebook.widgets import show_lab_header
 

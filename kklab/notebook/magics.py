@@ -1,4 +1,4 @@
-"""IPython magics: ``%lab``, ``%%apply`` and ``%kubectl``.
+"""IPython magics: ``%lab``, ``%%apply``, ``%kubectl`` and ``%kklab map``.
 
 Every problem is shown as one sentence that says what to do; a learner never
 sees a traceback from these magics.
@@ -78,7 +78,21 @@ def kubectl_magic(line: str) -> None:
         _explain(err)
 
 
+def kklab_magic(line: str) -> None:
+    """``%kklab map [--lab 07-storage]``: draw the lab namespace's objects and relations."""
+    from kklab.notebook.maps import MAP_USAGE, show_map
+
+    words = line.split()
+    if words == ["map"]:
+        show_map()
+    elif len(words) == 3 and words[0] == "map" and words[1] == "--lab":
+        show_map(words[2])
+    else:
+        print(MAP_USAGE)
+
+
 def register(ipython: Any) -> None:
     ipython.register_magic_function(lab_magic, "line", "lab")
     ipython.register_magic_function(apply_magic, "cell", "apply")
     ipython.register_magic_function(kubectl_magic, "line", "kubectl")
+    ipython.register_magic_function(kklab_magic, "line", "kklab")

@@ -20,7 +20,10 @@ from kklab.grading.results import LabResult
 from kklab.grading.spec import Lab
 from kklab.labs import lifecycle
 from kklab.labs.session import LabSession
+from kklab.mapping import map_namespace
+from kklab.mapping.marking import looked_at
 from kklab.notebook import current
+from kklab.notebook.maps import display_items
 
 _header: dict[str, Any] = {}
 
@@ -47,7 +50,8 @@ def refresh_header() -> None:
 
 
 class CheckWidget:
-    """Check, hint, solution and reset controls for one exercise."""
+    """Check, hint, solution and reset controls for one exercise; after a failed check,
+    a button that draws the lab's map with the objects the failed checks looked at marked."""
 
     def __init__(self, session: LabSession, spec: Lab, exercise: str) -> None:
         self.session, self.spec, self.exercise = session, spec, exercise
@@ -59,12 +63,15 @@ class CheckWidget:
         self.hint_button = widgets.Button(description="Show another hint", disabled=True)
         self.solution_button = widgets.Button(description="Show solution")
         self.reset_button = widgets.Button(description="Reset exercise", icon="undo")
+        self.map_button = widgets.Button(description="Show the map", icon="sitemap")
+        self.map_button.layout.display = "none"  # shown once a check has failed
         self.status = widgets.HTML()
         self.output = widgets.Output()
         self.check_button.on_click(self._on_check)
         self.hint_button.on_click(self._on_hint)
         self.solution_button.on_click(self._on_solution)
         self.reset_button.on_click(self._on_reset)
+        self.map_button.on_click(self._on_map)
         self.solution_button.layout.display = None if self._solution_text() else "none"
 
     def display(self) -> None:
@@ -73,6 +80,7 @@ class CheckWidget:
                 self.check_button,
                 self.hint_button,
                 self.solution_button,
+                self.map_button,
                 self.reset_button,
                 self.status,
             ]
@@ -80,7 +88,7 @@ class CheckWidget:
         display(widgets.VBox([controls, self.output]))
 
     def _busy(self, busy: bool) -> None:
-        for button in (self.check_button, self.reset_button):
+        for button in (self.check_button, self.reset_button, self.map_button):
             button.disabled = busy
 
     def _on_check(self, _button: Any) -> None:
@@ -114,6 +122,7 @@ class CheckWidget:
         self.output.outputs = ()  # clear_output() from a thread keeps the old output
         self.output.append_display_data(HTML(render_html(self.result, hint_level=self.hint_level)))
         self.hint_button.disabled = self.result.passed
+        self.map_button.layout.display = "none" if self.result.passed else None
 
     def _message(self, text: str) -> None:
         self.output.outputs = ()  # clear_output() from a thread keeps the old output
@@ -134,6 +143,34 @@ class CheckWidget:
         text = self._solution_text()
         self.output.outputs = ()  # clear_output() from a thread keeps the old output
         self.output.append_display_data(Markdown(f"**A solution:**\n\n```\n{text}\n```"))
+
+    def _on_map(self, _button: Any) -> None:
+        """Draw the map under the report, the failed checks' objects marked (on a thread)."""
+        if self.result is None:
+            return
+        self._busy(True)
+        marked = looked_at(self.result.checks)
+        started = time.monotonic()
+
+        def work() -> None:
+            try:
+                self.status.value = "Drawing the map…"
+                drawn = map_namespace(
+                    self.session.api_client, self.session.namespace, marked=marked
+                )
+                items = display_items(drawn)
+                for item in items:
+                    self.output.append_display_data(item)
+                if not items:
+                    self.output.append_stdout(drawn.text() + "\n")
+                self.status.value = f"map drawn in {time.monotonic() - started:.1f} s"
+            except Exception as err:  # never a traceback in front of a learner
+                self.output.append_stdout(f"✗ {in_words(err)}\n")
+                self.status.value = ""
+            finally:
+                self._busy(False)
+
+        threading.Thread(target=work, daemon=True).start()
 
     def _on_reset(self, _button: Any) -> None:
         self._busy(True)

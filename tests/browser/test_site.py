@@ -15,6 +15,8 @@ does. No cluster is needed. It checks that:
 - every internal link of every built page resolves, anchors included;
 - each lab page shows the learner's view: no hidden autograder cell, and every
   solution folded in a closed "Show solution" block that opens on a click;
+- a lab page with a recorded solved state ends with its map, drawn (an SVG
+  image that decodes) and described in words (its alt text is the outline);
 - each reading page renders with its pictures loaded, asking nothing of any
   other host (screenshots ``site-reading-<page>-<palette>.png``).
 
@@ -64,6 +66,8 @@ SEARCHES = {
     # Readiness probes belong to the planned 03-probes lab: only the concepts
     # index discusses them so far.
     "readiness": {"labs/"},
+    # Lab 04-config grades pull secrets; the concepts index lists them too.
+    "imagePullSecrets": {"labs/04-config/"},
 }
 """Search query -> the pages that discuss it today, which must be among the results.
 
@@ -249,6 +253,31 @@ def test_lab_page_is_the_learners_view_with_folded_solutions(
     expect(first.locator("pre").first).to_be_visible()
     assert first.evaluate("element => element.open") is True
     expect(content.locator(".kklab-check").first).to_contain_text(f"kklab check {lab} 1")
+    browser.traffic.assert_clean()
+
+
+def _mapped_labs() -> list[str]:
+    """Labs with a recorded solved state (``labs/NN-topic/solved-map.json``)."""
+    return [lab for lab in _lab_ids() if (LABS / lab / "solved-map.json").exists()]
+
+
+@pytest.mark.parametrize("lab", _mapped_labs())
+def test_lab_page_shows_the_map_of_its_solved_state(
+    browser: Browser, site_url: str, lab: str
+) -> None:
+    from playwright.sync_api import expect
+
+    page = _open(browser, f"{site_url}labs/{lab}/")
+    content = page.locator("article.md-content__inner")
+    expect(content.locator("h2", has_text="The solved state")).to_be_attached()
+    picture = content.locator("figure.kklab-map img")
+    expect(picture).to_have_count(1)
+    picture.scroll_into_view_if_needed()
+    picture.evaluate("image => image.decode()")  # resolves once drawn, raises if broken
+    state = picture.evaluate(_PICTURE_JS)
+    assert state["complete"] and state["natural"] > 0 and state["shown"] > 0, state
+    assert state["alt"].startswith(f"Map of namespace lab-{lab}"), state["alt"][:80]
+    picture.screenshot(path=str(ARTIFACTS / f"site-map-{lab}.png"))
     browser.traffic.assert_clean()
 
 

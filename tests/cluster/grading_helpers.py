@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import textwrap
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -13,7 +14,7 @@ from typing import Any
 
 from kklab.grading import CheckResult, Lab, LabResult, load_lab
 from kklab.grading.fetching import Fetcher
-from kklab.grading.transport import ApiClientTransport
+from kklab.grading.transport import ApiClientTransport, ApiStatusError
 from tests.helpers import wait_for
 
 BUSYBOX = "busybox:1.35"
@@ -77,11 +78,21 @@ class Objects:
         self.namespace = namespace
 
     def create(self, *manifests: dict[str, Any]) -> None:
+        """Create each object; a pod is retried while Kubernetes 1.20 answers 500 "No API
+        token found ... retry after" (a new namespace's ServiceAccount has no token yet)."""
         for manifest in manifests:
             resource = self.fetcher.resource(manifest["apiVersion"], manifest["kind"])
-            self.transport.request(
-                "POST", resource.path(self.namespace), body=manifest, timeout_s=10
-            )
+            deadline = time.monotonic() + 30
+            while True:
+                try:
+                    self.transport.request(
+                        "POST", resource.path(self.namespace), body=manifest, timeout_s=10
+                    )
+                    break
+                except ApiStatusError as err:
+                    if "No API token found" not in str(err) or time.monotonic() > deadline:
+                        raise
+                    time.sleep(0.5)
 
     def get(self, api_version: str, kind: str, name: str) -> Any:
         self.fetcher.new_round()

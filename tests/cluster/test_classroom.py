@@ -1,10 +1,14 @@
 """A class's submissions of 01-pods go through nbgrader on the real cluster.
 
 One course directory is made with ``kklab classroom init``; the source
-notebook is validated; ``nbgrader generate_assignment`` releases it; five
+notebook is validated with ``kklab classroom validate`` (in a sandbox: it passes,
+and the teacher's own lab namespace stays empty); ``nbgrader generate_assignment``
+releases it, and the released notebook, validated as it is, fails on every test
+cell with kklab's report; five
 submissions are placed where ``nbgrader collect`` puts them; ``kklab
 classroom autograde --jobs 2`` grades them; ``nbgrader generate_feedback``
-writes the feedback. The five:
+writes the feedback. Each student is graded on a variant of their own (the seed is
+their id), and the reference answers below are those of their own variant. The six:
 
 * ada: every answer is the reference solution (26/26);
 * bob: exercises 1, 2 and 4; exercise 3's cell loops forever and is
@@ -15,11 +19,14 @@ writes the feedback. The five:
   namespace, to make cluster-wide objects, to read secrets everywhere, to
   flood its namespace, and to fake its own score; exercise 6's cell ignores
   interrupts and loops (20: her own flood fills the ConfigMap quota before exercise 3,
-  so its rule, a ConfigMap, is refused; the labels it applied still count).
+  so its rule, a ConfigMap, is refused; the labels it applied still count);
+* fay: ada's complete notebook, copied. fay's greeting and web port are not ada's, so
+  the checks of those fail and name fay's values (26 - 1 - 3 = 22).
 """
 
 from __future__ import annotations
 
+import base64
 import html
 import json
 import re
@@ -39,8 +46,9 @@ pytestmark = [pytest.mark.cluster, pytest.mark.timeout(1200)]
 
 LAB = "01-pods"
 BYSTANDER = "kklab-test-bystander"
-EXPECTED = {"ada": 26.0, "bob": 13.0, "cyd": 0.0, "dee": 13.0, "eve": 20.0}
+EXPECTED = {"ada": 26.0, "bob": 13.0, "cyd": 0.0, "dee": 13.0, "eve": 20.0, "fay": 22.0}
 EXPECTED_BY_EXERCISE = {
+    "fay": {"1": 2.0, "2": 3.0, "3": 4.0, "4": 4.0, "5": 5.0, "6": 4.0},
     "bob": {"1": 3.0, "2": 6.0, "3": 0.0, "4": 4.0, "5": 0.0, "6": 0.0},
     "dee": {"1": 3.0, "2": 6.0, "3": 4.0, "4": 0.0, "5": 0.0, "6": 0.0},
     "eve": {"1": 3.0, "2": 6.0, "3": 2.0, "4": 4.0, "5": 5.0, "6": 0.0},
@@ -99,6 +107,9 @@ class GradedCourse:
     course: Path
     validate_output: str
     autograde_output: str
+    release_validate_output: str
+    release_validate_code: int
+    pods_left_in_lab_namespace: list[str]
 
 
 def _bystander(core: client.CoreV1Api) -> str:
@@ -131,11 +142,25 @@ def graded(
     with (course / "nbgrader_config.py").open("a") as config:
         config.write("c.Execute.timeout = 30\n")
     assert run_kklab("lab", "reset", LAB).returncode == 0
-    validated = run_tool(
-        ["nbgrader", "validate", f"source/{LAB}/{LAB}.ipynb"], cwd=course, timeout_s=600
+    validated = run_kklab(
+        "classroom",
+        "validate",
+        f"source/{LAB}/{LAB}.ipynb",
+        "--course",
+        str(course),
+        timeout_s=600,
     )
+    left = [p.metadata.name for p in core.list_namespaced_pod(f"lab-{LAB}").items]
     released = run_tool(["nbgrader", "generate_assignment", LAB], cwd=course)
     assert released.returncode == 0, released.stdout + released.stderr
+    untouched = run_kklab(
+        "classroom",
+        "validate",
+        f"release/{LAB}/{LAB}.ipynb",
+        "--course",
+        str(course),
+        timeout_s=600,
+    )
     write_submission(course, LAB, "ada", solved={"1", "2", "3", "4", "5", "6"})
     write_submission(course, LAB, "bob", solved={"1", "2", "4"}, answers={"3": LOOP})
     write_submission(course, LAB, "cyd")
@@ -148,13 +173,21 @@ def graded(
         answers={"6": DENY_AND_LOOP},
         after={"1": HOSTILE},
     )
+    write_submission(course, LAB, "fay", solved={"1", "2", "3", "4", "5", "6"}, variant="ada")
     graded = run_kklab(
         "classroom", "autograde", LAB, "--course", str(course), "--jobs", "2", timeout_s=1100
     )
     assert graded.returncode == 0, graded.stdout + graded.stderr
     feedback = run_tool(["nbgrader", "generate_feedback", LAB], cwd=course)
     assert feedback.returncode == 0, feedback.stdout + feedback.stderr
-    yield GradedCourse(course, validated.stdout + validated.stderr, graded.stdout)
+    yield GradedCourse(
+        course,
+        validated.stdout + validated.stderr,
+        graded.stdout,
+        untouched.stdout,
+        untouched.returncode,
+        left,
+    )
     run_kklab("lab", "reset", LAB)
 
 
@@ -165,6 +198,8 @@ def _text(path: Path) -> str:
 
 def test_source_notebook_validates_and_release_has_no_answers(graded: GradedCourse) -> None:
     assert "Success! Your notebook passes all the tests." in graded.validate_output
+    # Validation ran in a sandbox: the teacher's lab namespace (reset before) stays empty.
+    assert graded.pods_left_in_lab_namespace == []
     source = json.loads((graded.course / "source" / LAB / f"{LAB}.ipynb").read_text())
     release_text = (graded.course / "release" / LAB / f"{LAB}.ipynb").read_text()
     assert "BEGIN SOLUTION" not in release_text
@@ -234,6 +269,36 @@ def test_feedback_shows_messages_and_hints_but_no_hidden_code(graded: GradedCour
     assert "26.0 / 26.0" in texts["ada"] or "26 / 26" in texts["ada"]
 
 
+def test_each_student_has_a_variant_and_a_copied_answer_names_the_values_expected(
+    graded: GradedCourse,
+) -> None:
+    from kklab.labs import find_lab
+
+    lab = find_lab(LAB)
+    ada, fay = lab.values("ada"), lab.values("fay")
+    assert ada["greeting"] != fay["greeting"] and ada["web_port"] != fay["web_port"]
+    feedback = _text(graded.course / "feedback" / "fay" / LAB / f"{LAB}.html")
+    # fay's checks ask for fay's values and show what ada's answer did instead
+    assert f'Its log does not contain "{fay["greeting"]}"' in feedback
+    assert f"{ada['greeting']}" in feedback
+    # the port check expects fay's port and found the one ada's answer declares
+    assert str(fay["web_port"]) in feedback and str(ada["web_port"]) in feedback
+    # an answered exercise that is not all right shows the map of fay's sandbox
+    raw = (graded.course / "feedback" / "fay" / LAB / f"{LAB}.html").read_text()
+    drawn = [
+        base64.b64decode(found).decode()
+        for found in re.findall(r'src="data:image/svg\+xml;base64,([A-Za-z0-9+/=]+)"', raw)
+    ]
+    assert drawn and all("namespace kklab&#45;01&#45;pods&#45;fay&#45;" in svg for svg in drawn)
+    # ... as an image with alt text for a screen reader, and the same map as text under it
+    images = [tag for tag in re.findall(r"<img [^>]*>", raw) if "data:image/svg+xml" in tag]
+    alts = [found.group(1) for tag in images if (found := re.search(r'alt="([^"]+)"', tag))]
+    assert len(alts) == len(images) == len(drawn), images
+    assert all(alt.startswith("Map of namespace kklab-01-pods-fay-") for alt in alts), alts
+    assert all("; outlined: " in alt for alt in alts), alts
+    assert "The map as text" in feedback
+
+
 def test_nothing_outside_the_submissions_changed(
     graded: GradedCourse, cluster: RunningCluster
 ) -> None:
@@ -262,3 +327,14 @@ def test_clean_removes_sandboxes_left_behind(cluster: RunningCluster, tmp_path: 
     assert f"deleted {box.namespace}" in cleaned.stdout
     assert sandbox.leftovers(cluster.api_client) == []
     assert core.read_namespace(BYSTANDER).status.phase == "Active"
+
+
+def test_the_released_notebook_as_it_is_fails_validation_with_the_reports(
+    graded: GradedCourse,
+) -> None:
+    output = graded.release_validate_output
+    assert graded.release_validate_code == 1, output
+    assert "VALIDATION FAILED ON 6 CELL(S)" in output, output
+    # Each failed cell shows kklab's report, naming the validation's own sandbox.
+    assert re.search(r'expected Pod "hello" in namespace kklab-01-pods-validate-\w+', output)
+    assert "Exercise 6:" in output, output

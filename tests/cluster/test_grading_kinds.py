@@ -514,7 +514,8 @@ def test_reach_http_by_service_dns_name(cluster: Any, scene: Objects, tmp_path: 
     assert typo.status == "failed"
     assert typo.why == (
         "the Service selects pods labelled app=wbe, but no pod has those labels (pods here:"
-        " silent app=silent; web app=web,tier=front)."
+        " silent app=silent; web app=web,tier=front). Closest: pod web needs app=wbe"
+        " (has app=web)."
     )
     wrong_port = checks["wrong-port-service-answers"]
     assert wrong_port.status == "failed"

@@ -10,11 +10,15 @@ from __future__ import annotations
 import shutil
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from kklab.connecting import Connection
-from kklab.labs import LAB_LABEL, LabDefinition, lab_labels
+from kklab.labs import LAB_LABEL, LabDefinition, find_lab, lab_labels
 from kklab.labs.session import LabSession
 from tests.helpers import busybox_pod, wait_for
 
@@ -61,13 +65,26 @@ def solve(session: LabSession, exercises: list[str]) -> None:
             session.run_solution(answer.source)
 
 
-def delete_lab_volumes(cluster: Any, lab_id: str) -> None:
-    """Delete the PersistentVolumes a scratch run made for ``lab_id`` (they outlive namespaces)."""
+def delete_lab_volumes(cluster: Any, lab_id: str, timeout_s: float = 30) -> None:
+    """Delete the PersistentVolumes a scratch run made for ``lab_id`` (they outlive
+    namespaces), and wait until they are gone.
+
+    Their protection finalizer is removed first: the claims holding them are in a
+    scratch namespace on its way out, and the next run must not find a volume still
+    bound to, or terminating for, the last one.
+    """
     from kubernetes import client
 
     core = client.CoreV1Api(cluster.api_client)
-    for volume in core.list_persistent_volume(label_selector=f"{LAB_LABEL}={lab_id}").items:
+    selector = f"{LAB_LABEL}={lab_id}"
+    for volume in core.list_persistent_volume(label_selector=selector).items:
+        core.patch_persistent_volume(volume.metadata.name, {"metadata": {"finalizers": None}})
         core.delete_persistent_volume(volume.metadata.name)
+    deadline = time.monotonic() + timeout_s
+    while core.list_persistent_volume(label_selector=selector).items:
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{lab_id}'s volumes are still there after {timeout_s:.0f} s")
+        time.sleep(0.5)
 
 
 def drop(session: LabSession) -> None:
@@ -109,3 +126,53 @@ def settle(session: LabSession, timeout_s: float = 30) -> None:
         if time.monotonic() > deadline:
             return
         time.sleep(0.5)
+
+
+CORPUS = Path(__file__).parent / "mutations"
+
+
+def corpus() -> list[tuple[str, bool, dict[str, Any]]]:
+    """Every answer of the mutation corpora: (lab, isolated, mutation).
+
+    A lab's ``start_for`` says which start/ files each exercise needs (exercises it
+    does not list get none, keeping namespaces light); the mutation then carries them
+    as ``start``.
+    """
+    found = []
+    for path in sorted(CORPUS.glob("*.yaml")):
+        data = yaml.safe_load(path.read_text())
+        start_for = data.get("start_for")
+        for mutation in data["mutations"]:
+            if start_for is not None:
+                mutation = {**mutation, "start": start_for.get(mutation["exercise"], [])}
+            found.append((data["lab"], bool(data.get("isolated")), mutation))
+    return found
+
+
+@contextmanager
+def answered(
+    cluster: Any,
+    lab_id: str,
+    mutation: dict[str, Any],
+    isolated: bool = False,
+    prefix: str = "kklab-mut",
+) -> Iterator[LabSession]:
+    """A scratch namespace prepared like the lab's, with one answer of the corpus in it.
+
+    Its start manifests are applied, the exercises of ``solve_first`` solved, its cells
+    run as answer cells, and (unless it says ``settle: false``) its pods past starting.
+    The namespace goes afterwards, and so do the lab's volumes when ``isolated``.
+    """
+    lab = find_lab(lab_id)
+    session = scratch_session(cluster, lab, prefix=prefix, start_manifests=mutation.get("start"))
+    try:
+        solve(session, list(mutation.get("solve_first") or []))
+        for cell in mutation["cells"]:
+            session.run_solution(cell)
+        if mutation.get("settle", True):
+            settle(session)
+        yield session
+    finally:
+        drop(session)
+        if isolated:
+            delete_lab_volumes(cluster, lab_id)

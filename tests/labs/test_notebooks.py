@@ -5,6 +5,8 @@
 * The learner's copy (solutions and hidden tests removed as nbgrader does):
   no cell raises, and every check of every exercise fails.
 * The committed notebook is what its source and grader build.
+* The map of the solved state shows the relations the lab teaches; with
+  ``KKLAB_RECORD_MAPS=1`` it is recorded for the lab's site page.
 """
 
 from __future__ import annotations
@@ -89,6 +91,26 @@ def test_source_notebook_passes_every_check(
             assert "✗" not in text and "✓" in text, text
         else:
             assert text.strip().endswith(f"{float(points[role.exercise])}"), text
+    _check_solved_map(cluster, lab)
+
+
+def _check_solved_map(cluster: RunningCluster, lab: Any) -> None:
+    """The solved state's map shows the relations the lab teaches (``map:`` in lab.yaml);
+    with ``KKLAB_RECORD_MAPS=1`` it is recorded as ``labs/NN-topic/solved-map.json``,
+    which the site draws on the lab's page."""
+    from kklab.grading.transport import ApiClientTransport
+    from kklab.labs import lab_namespace
+    from kklab.mapping.graph import build_graph
+    from kklab.mapping.reading import read_namespace
+    from kklab.mapping.recording import missing_relations, record, relation_patterns
+
+    namespace = lab_namespace(lab.id)
+    snapshot = read_namespace(ApiClientTransport(cluster.api_client), namespace)
+    graph = build_graph(snapshot.objects, namespace, unread=snapshot.unread)
+    missing = missing_relations(graph, lab.setup.map_relations)
+    assert missing == [], f"the map shows only {relation_patterns(graph)}"
+    if os.environ.get("KKLAB_RECORD_MAPS") == "1":
+        record(snapshot, lab.folder, namespace)
 
 
 @pytest.mark.cluster

@@ -173,3 +173,66 @@ def test_progress_lines() -> None:
     )
     failed = plan_line(2, 2, Outcome("eve", 1, None, None, 5.0, log))
     assert "✗ eve: nbgrader autograde failed (exit 1" in failed and str(log) in failed
+
+
+_WRITER = """
+import sqlite3, sys
+from pathlib import Path
+database, marker = sys.argv[1], Path(sys.argv[2])
+attempt = len(marker.read_text().split()) + 1 if marker.exists() else 1
+try:
+    with sqlite3.connect(database, timeout=1.0) as connection:
+        connection.execute("INSERT INTO runs VALUES (?)", (attempt,))
+except sqlite3.OperationalError:
+    marker.write_text(marker.read_text() + " failed" if marker.exists() else "failed")
+    raise
+"""
+
+
+def test_a_run_that_meets_a_locked_gradebook_runs_again(tmp_path: Path) -> None:
+    """A real SQLite lock (another run writing): the first attempt fails with nbgrader's
+    words, "database is locked", and the retry succeeds once the lock is gone."""
+    import sqlite3
+    import sys
+    import threading
+    import time
+
+    from kklab.classroom.autograde import _run_one
+
+    database, marker = tmp_path / "busy.db", tmp_path / "attempts"
+    holder = sqlite3.connect(database, check_same_thread=False, isolation_level=None)
+    holder.execute("CREATE TABLE runs (attempt INTEGER)")
+    holder.execute("BEGIN EXCLUSIVE")  # another run is writing
+
+    def release_after_first_failure() -> None:
+        deadline = time.monotonic() + 60
+        while not marker.exists() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        holder.execute("ROLLBACK")
+
+    releaser = threading.Thread(target=release_after_first_failure)
+    releaser.start()
+    command = [sys.executable, "-c", _WRITER, str(database), str(marker)]
+    outcome = _run_one(tmp_path, "01-pods", "ada", tmp_path, command)
+    releaser.join()
+    assert outcome.returncode == 0
+    assert marker.read_text() == "failed"  # one failed attempt, then a good one
+    assert [row[0] for row in holder.execute("SELECT attempt FROM runs")] == [2]
+    holder.close()
+
+
+def test_a_run_that_fails_for_its_own_reasons_is_not_repeated(tmp_path: Path) -> None:
+    import sys
+
+    from kklab.classroom.autograde import _run_one
+
+    counter = tmp_path / "runs"
+    script = (
+        f"import pathlib; p = pathlib.Path({str(counter)!r}); "
+        "p.write_text(p.read_text() + 'x' if p.exists() else 'x'); "
+        "raise SystemExit('no notebook')"
+    )
+    outcome = _run_one(tmp_path, "01-pods", "ada", tmp_path, [sys.executable, "-c", script])
+    assert outcome.returncode == 1 and not outcome.ok
+    assert counter.read_text() == "x"
+    assert "no notebook" in outcome.log.read_text()

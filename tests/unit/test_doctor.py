@@ -21,6 +21,7 @@ HEALTHY = Facts(
     kind=Tool("/usr/local/bin/kind", "v0.23.0"),
     kubectl=Tool("/usr/local/bin/kubectl", "v1.30.2"),
     helm=Tool("/usr/local/bin/helm", "v3.15.1"),
+    graphviz=Tool("/usr/bin/dot", "2.43.0"),
     provider_up="kind",
     server_version="v1.30.0",
     matching_kubectl=None,
@@ -156,6 +157,7 @@ def test_memory_disk_cpu_and_tools() -> None:
         architecture="aarch64",
         kubectl=Tool(None, None),
         helm=Tool(None, None),
+        graphviz=Tool(None, None),
     )
     checks = by_name(evaluate(facts))
     assert checks["memory"].status == "fail"
@@ -167,6 +169,8 @@ def test_memory_disk_cpu_and_tools() -> None:
     assert checks["kubectl"].status == "fail"
     assert "kklab toolchain install" in checks["kubectl"].fix
     assert checks["helm"].status == "warn"
+    assert checks["graphviz"].status == "warn"
+    assert "apt install graphviz" in checks["graphviz"].fix
     assert by_name(evaluate(replace(HEALTHY, architecture="riscv64")))["cpu"].status == "fail"
     assert by_name(evaluate(replace(HEALTHY, memory_available_mib=3000)))["memory"].status == "warn"
 

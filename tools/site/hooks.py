@@ -5,9 +5,10 @@ the site cannot drift from the code:
 
 - ``labs/NN-topic.ipynb``: each ``labs/NN-topic/NN-topic.ipynb`` as the learner
   sees it (``tools.site.learner_page``), rendered by mkdocs-jupyter and added to
-  the "Labs" section of the navigation;
+  the "Labs" section of the navigation, ending with the map of the lab's solved
+  state when one was recorded (``tools.site.solved_map``);
 - ``labs/index.md``: the concepts index from ``labs/curriculum.yaml``;
-- ``reference/cli.md``: the command line, from ``kklab.cli.build_parser()``;
+- ``reference/cli.md``: the command line, from ``kklab.cli.command_reference()``;
 - ``reference/grader-format.md``: the grader files, from their JSON schema.
 
 The learner notebooks are written to ``build/site-notebooks/`` because
@@ -33,6 +34,7 @@ REPOSITORY = Path(__file__).resolve().parents[2]
 if str(REPOSITORY) not in sys.path:  # mkdocs loads this file by path: make `tools` importable
     sys.path.insert(0, str(REPOSITORY))
 
+from kklab.labs import lab_namespace  # noqa: E402
 from tools.site.cli_reference import cli_markdown  # noqa: E402
 from tools.site.concepts import (  # noqa: E402
     TITLE_HEADING,
@@ -42,6 +44,7 @@ from tools.site.concepts import (  # noqa: E402
 )
 from tools.site.learner_page import learner_page  # noqa: E402
 from tools.site.schema_reference import schema_markdown  # noqa: E402
+from tools.site.solved_map import solved_map_markdown  # noqa: E402
 
 LABS = REPOSITORY / "labs"
 SITE = REPOSITORY / "site"
@@ -73,7 +76,11 @@ def _lab_pages() -> dict[str, tuple[LabPage, Any]]:
     pages = {}
     for lab, path in lab_notebooks().items():
         notebook = nbformat.read(str(path), as_version=4)
-        pages[lab] = (lab_page(lab, notebook), learner_page(notebook, lab))
+        page = learner_page(notebook, lab)
+        section = solved_map_markdown(path.parent, lab_namespace(lab))
+        if section is not None:
+            page.cells.append(nbformat.v4.new_markdown_cell(section, id="kklab-solved-map"))
+        pages[lab] = (lab_page(lab, notebook), page)
     return pages
 
 
@@ -107,14 +114,14 @@ def reading_pages(site: Path = SITE) -> dict[str, str]:
 
 def generated_markdown(pages: dict[str, LabPage]) -> dict[str, str]:
     """src_uri -> Markdown of every generated page that is not a notebook."""
-    from kklab.cli import build_parser
+    from kklab.cli import command_reference
 
     curriculum = yaml.safe_load((LABS / "curriculum.yaml").read_text(encoding="utf-8"))
     schema_path = REPOSITORY / "kklab" / "schemas" / "grader.schema.json"
     schema = json.loads(schema_path.read_text(encoding="utf-8"))
     return {
         "labs/index.md": concepts_markdown(curriculum, pages, reading_pages()),
-        "reference/cli.md": cli_markdown(build_parser()),
+        "reference/cli.md": cli_markdown(*command_reference()),
         "reference/grader-format.md": schema_markdown(schema),
     }
 

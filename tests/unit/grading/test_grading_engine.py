@@ -33,6 +33,7 @@ RESOURCES = {
         ("ConfigMap", "configmaps", True),
         ("Event", "events", True),
         ("PersistentVolumeClaim", "persistentvolumeclaims", True),
+        ("PersistentVolume", "persistentvolumes", False),
     ],
     "/apis/apps/v1": [
         ("Deployment", "deployments", True),
@@ -44,6 +45,9 @@ RESOURCES = {
     "/apis/storage.k8s.io/v1": [("StorageClass", "storageclasses", False)],
 }
 PLURALS = {plural: kind for items in RESOURCES.values() for kind, plural, _ in items}
+CLUSTER_SCOPED = {
+    kind for items in RESOURCES.values() for kind, _, namespaced in items if not namespaced
+}
 
 
 class FakeTransport:
@@ -65,10 +69,10 @@ class FakeTransport:
         kind = obj["kind"]
         plural = next(p for p, k in PLURALS.items() if k == kind)
         namespace = obj["metadata"].get("namespace", NS)
-        if kind != "StorageClass":
+        if kind not in CLUSTER_SCOPED:
             obj["metadata"]["namespace"] = namespace
         root = "/api/v1" if obj["apiVersion"] == "v1" else f"/apis/{obj['apiVersion']}"
-        where = "" if kind == "StorageClass" else f"/namespaces/{namespace}"
+        where = "" if kind in CLUSTER_SCOPED else f"/namespaces/{namespace}"
         self.objects[f"{root}{where}/{plural}/{obj['metadata']['name']}"] = obj
 
     def request(
@@ -103,7 +107,7 @@ class FakeTransport:
                 q.split("=") for q in dict(query).get("fieldSelector", "").split(",") if q
             )
             root, plural = path.rsplit("/", 1)
-            everywhere = "/namespaces/" not in path and plural != "storageclasses"
+            everywhere = "/namespaces/" not in path and PLURALS[plural] not in CLUSTER_SCOPED
             items = [
                 copy.deepcopy(obj)
                 for key, obj in self.objects.items()
@@ -328,6 +332,11 @@ def test_exec_compares_exit_code_and_output() -> None:
         'stdout: expected text containing "hello", found ""',
     ]
     assert failed.evidence == ("stderr: cat: can't open '/data/hello'",)
+    assert failed.subject == f"$ cat /data/hello  (pod {NS}/web, web)"
+    # a long script is shown as the author words it
+    check["exec"] = {**check["exec"], "shown_as": "reads the greeting file"}
+    (failed,) = grade_with(transport, NS, lab_of(check)).checks
+    assert failed.subject == f"reads the greeting file  (pod {NS}/web, web)"
     transport.exec_output = ExecOutput(0, "hello world\n", "")
     assert grade_with(transport, NS, lab_of(check)).passed
 
@@ -503,6 +512,34 @@ def test_hidden_checks_run_only_when_included() -> None:
     assert grade_with(transport, NS, lab_of(hidden)).checks == ()
     (check,) = grade_with(transport, NS, lab_of(hidden), include_hidden=True).checks
     assert check.hidden and check.passed
+
+
+def test_scrubbed_result_hides_values_in_every_field() -> None:
+    from kklab.grading.matching import Mismatch
+    from kklab.grading.results import CheckResult
+
+    value = "Hx7-passphrase-2026"
+    encoded = base64.b64encode(value.encode()).decode()
+    redactor = Redactor.from_secrets([{"kind": "Secret", "data": {"password": encoded}}])
+    result = CheckResult(
+        lab="04-config",
+        exercise="4",
+        check_id="password-is-a-file",
+        title=f"The file holds {value}",
+        status="failed",
+        points_earned=0,
+        points_possible=1,
+        message=f"found {value}",
+        subject=f"v1 Pod {NS}/db",
+        why=f"{encoded} is the encoded form",
+        hints=(f"write {value} into the file",),
+        mismatches=(Mismatch("spec.containers[db].env[PW].value", None, value, "differs"),),
+        evidence=(f"log: connecting with {value}",),
+    )
+    scrubbed = redactor.scrub_result(result)
+    outputs = render_text(scrubbed, hint_level=9) + repr(scrubbed)
+    assert value not in outputs and encoded not in outputs
+    assert "<redacted>" in scrubbed.title and "<redacted>" in scrubbed.hints[0]
 
 
 def test_service_account_token_secrets_hide_only_the_token() -> None:
@@ -932,3 +969,34 @@ def test_a_check_that_breaks_while_holding_fails_with_how_long_it_held() -> None
     (checked,) = result.checks
     assert checked.status == "failed"
     assert checked.message == "It passed, but only for the last 9 s; it must hold for 10 s."
+
+
+def test_exec_in_a_crash_looping_pod_is_reported_at_once() -> None:
+    looping = running_pod("web")
+    looping["status"]["containerStatuses"][0].update(
+        ready=False, state={"waiting": {"reason": "CrashLoopBackOff"}}
+    )
+    check = {
+        "id": "web-serves",
+        "title": "web serves",
+        "points": 1,
+        "exec": {"pod": "web", "command": ["wget", "-qO-", "http://localhost/"]},
+    }
+    transport = FakeTransport([looping])
+
+    def refuse(*args: Any) -> ExecOutput:
+        raise ApiStatusError(400, 'container not found ("main")')
+
+    transport.exec = refuse  # type: ignore[method-assign]
+    checked, fake_time, _reads = _graded(transport, check)
+    assert (checked.status, checked.settled, fake_time.sleeps) == ("failed", True, 0)
+    assert "container main is not running (CrashLoopBackOff)" in checked.message
+    # the same refusal from a container that is merely restarting keeps polling
+    restarting = running_pod("web")
+    restarting["status"]["containerStatuses"][0]["state"] = {
+        "waiting": {"reason": "ContainerCreating"}
+    }
+    transport = FakeTransport([restarting])
+    transport.exec = refuse  # type: ignore[method-assign]
+    checked, fake_time, _reads = _graded(transport, check)
+    assert (checked.status, checked.settled) == ("failed", False) and fake_time.sleeps > 10

@@ -82,7 +82,10 @@ def test_check_without_kind_says_which_kinds_exist(tmp_path: Path) -> None:
     text = VALID.replace("        python: data_is_mounted\n", "")
     (problem,) = spec_problems(write(tmp_path, text))
     assert problem.detail == "the check has no kind"
-    assert problem.fix == "give exactly one of: assert, error, exec, logs, reach, access, python"
+    assert (
+        problem.fix
+        == "give exactly one of: assert, error, exec, logs, file, event, reach, access, python"
+    )
     assert problem.path == "exercises[0].checks[1]"
 
 

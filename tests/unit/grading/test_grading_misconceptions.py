@@ -38,7 +38,7 @@ def service(selector: dict[str, str], target: Any = 80) -> dict[str, Any]:
 def test_selector_that_matches_no_pod() -> None:
     assert explain(service({"app": "wbe"}), Related(pods=(POD,))) == (
         "the Service selects pods labelled app=wbe, but no pod has those labels"
-        " (pods here: web-1 app=web)."
+        " (pods here: web-1 app=web). Closest: pod web-1 needs app=wbe (has app=web)."
     )
     assert explain(service({"app": "web"}), Related(pods=(POD,))) is None
 
