@@ -88,16 +88,21 @@ def test_anything_being_deleted_is_settling() -> None:
     assert settling([going], NOW) == ["Pod p is being deleted"]
 
 
-def test_a_pending_claim_is_settling_a_bound_one_is_not() -> None:
-    def claim(phase: str) -> dict[str, Any]:
+def test_a_young_pending_claim_is_settling_an_old_or_bound_one_is_not() -> None:
+    def claim(phase: str, made: str | None) -> dict[str, Any]:
         return {
             "kind": "PersistentVolumeClaim",
-            "metadata": {"name": "d"},
+            "metadata": {"name": "d", **({"creationTimestamp": made} if made else {})},
             "status": {"phase": phase},
         }
 
-    assert settling([claim("Pending")], NOW) == ["claim d is Pending"]
-    assert settling([claim("Bound")], NOW) == []
+    assert settling([claim("Pending", "2026-01-01T11:59:55Z")], NOW) == [
+        "claim d is Pending (made 5 s ago)"
+    ]
+    assert settling([claim("Pending", None)], NOW) == ["claim d is Pending"]
+    # waiting 16 s for a consumer, a volume or a provisioner: only the learner can help
+    assert settling([claim("Pending", "2026-01-01T11:59:44Z")], NOW) == []
+    assert settling([claim("Bound", "2026-01-01T11:59:59Z")], NOW) == []
 
 
 def test_workloads_settle_when_their_controller_caught_up() -> None:
@@ -179,3 +184,186 @@ def test_final_when_quiet_settles_a_failure_only_in_a_quiet_namespace(
     assert rule_is_wrong.__name__ == "rule_is_wrong"
     monkeypatch.setattr(module, "namespace_settling", lambda fetcher, namespace: ["pod p"])
     assert not rule_is_wrong(context).settled
+
+
+def test_final_when_steady_waits_for_young_containers(monkeypatch: pytest.MonkeyPatch) -> None:
+    from types import SimpleNamespace
+
+    from kklab.grading import Outcome
+    from kklab.grading import settling as module
+
+    @module.final_when_steady
+    def note_is_wrong(context: object) -> Outcome:
+        """A check whose failure reads a file a container wrote."""
+        return Outcome(passed=False, message="wrong note")
+
+    from datetime import datetime, timedelta, timezone
+
+    def started(seconds_ago: float) -> str:
+        when = datetime.now(timezone.utc) - timedelta(seconds=seconds_ago)
+        return when.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+    young = pod("Running", running(started(3), ready=True))
+    old = pod("Running", running(started(3600), ready=True))
+    pods: list[dict[str, Any]] = []
+    fetcher = SimpleNamespace(list=lambda api_version, kind, namespace: pods)
+    context = SimpleNamespace(fetcher=fetcher, namespace="lab")
+    monkeypatch.setattr(module, "namespace_settling", lambda fetcher, namespace, now=None: [])
+    pods[:] = [young]
+    assert not note_is_wrong(context).settled
+    pods[:] = [old]
+    assert note_is_wrong(context).settled
+    monkeypatch.setattr(
+        module, "namespace_settling", lambda fetcher, namespace, now=None: ["claim d"]
+    )
+    assert not note_is_wrong(context).settled
+
+
+def test_a_pod_whose_volume_failed_to_mount_is_not_settling() -> None:
+    creating = pod("Pending", waiting("ContainerCreating"))
+    creating["metadata"]["uid"] = "u-1"
+    creating["status"]["conditions"] = [{"type": "PodScheduled", "status": "True"}]
+    assert settling([creating], NOW) == ["pod p: container c is being created"]
+    failed = {"kind": "Event", "reason": "FailedMount", "involvedObject": {"uid": "u-1"}}
+    assert settling([creating, failed], NOW) == []
+    of_another = {**failed, "involvedObject": {"uid": "u-0"}}  # its predecessor's
+    assert settling([creating, of_another], NOW) == ["pod p: container c is being created"]
+
+
+def test_a_kubelet_cache_not_in_sync_yet_is_a_mount_failure_that_passes() -> None:
+    creating = pod("Pending", waiting("ContainerCreating"))
+    creating["metadata"]["uid"] = "u-1"
+    creating["status"]["conditions"] = [{"type": "PodScheduled", "status": "True"}]
+    passing = {
+        "kind": "Event",
+        "reason": "FailedMount",
+        "involvedObject": {"uid": "u-1"},
+        "message": 'MountVolume.SetUp failed for volume "banner" : failed to sync configmap '
+        "cache: timed out waiting for the condition",
+    }
+    assert settling([creating, passing], NOW) == ["pod p: container c is being created"]
+    unregistered = {**passing, "message": 'object "lab"/"kube-root-ca.crt" not registered'}
+    assert settling([creating, unregistered], NOW) == ["pod p: container c is being created"]
+    missing = {**passing, "message": 'configmap "banner" not found'}
+    assert settling([creating, passing, missing], NOW) == []
+
+
+def test_status_final_only_where_nothing_acts_on_its_own() -> None:
+    from kklab.grading.settling import status_final
+
+    unschedulable = pod("Pending")
+    unschedulable["status"]["conditions"] = [
+        {
+            "type": "PodScheduled",
+            "status": "False",
+            "reason": "Unschedulable",
+            "lastTransitionTime": "2026-01-01T11:59:00Z",
+        }
+    ]
+    assert status_final(unschedulable, NOW)
+    assert status_final(pod("Running", waiting("CrashLoopBackOff")), NOW)
+    # a running pod's readiness and restarts are the probes' to change
+    assert not status_final(pod("Running", running("2026-01-01T11:00:00Z")), NOW)
+    claim = {
+        "kind": "PersistentVolumeClaim",
+        "metadata": {"creationTimestamp": "2026-01-01T11:59:50Z"},
+        "status": {"phase": "Pending"},
+    }
+    assert not status_final(claim, NOW)  # 10 s old: a provisioner may still answer
+    assert status_final({**claim, "metadata": {"creationTimestamp": "2026-01-01T11:00:00Z"}}, NOW)
+    assert not status_final(None, NOW)
+
+
+def test_a_long_pending_claim_waits_while_a_volume_changes() -> None:
+    claim = {
+        "kind": "PersistentVolumeClaim",
+        "metadata": {"name": "again", "creationTimestamp": "2026-01-01T11:00:00Z"},
+        "status": {"phase": "Pending"},
+    }
+    volume = {
+        "kind": "PersistentVolume",
+        "metadata": {"name": "v", "managedFields": [{"time": "2026-01-01T11:59:40Z"}]},
+    }
+    # its claimRef was removed 20 s ago: the controller binds it at a next pass
+    assert settling([claim, volume], NOW) == [
+        "claim again is Pending and a volume changed moments ago"
+    ]
+    volume["metadata"]["managedFields"] = [{"time": "2026-01-01T11:50:00Z"}]
+    assert settling([claim, volume], NOW) == []
+
+
+def _claim_and_volume() -> tuple[dict[str, Any], dict[str, Any]]:
+    """Claim "again" asks for volume "disk" by name, long after it was made."""
+    claim = {
+        "kind": "PersistentVolumeClaim",
+        "metadata": {
+            "name": "again",
+            "namespace": "lab",
+            "uid": "u2",
+            "creationTimestamp": "2026-01-01T11:00:00Z",
+        },
+        "spec": {
+            "volumeName": "disk",
+            "storageClassName": "local",
+            "accessModes": ["ReadWriteOnce"],
+            "resources": {"requests": {"storage": "500Mi"}},
+        },
+        "status": {"phase": "Pending"},
+    }
+    volume = {
+        "kind": "PersistentVolume",
+        # the controller's status writes do not always move managedFields' time
+        "metadata": {"name": "disk", "managedFields": [{"time": "2026-01-01T11:00:00Z"}]},
+        "spec": {
+            "storageClassName": "local",
+            "capacity": {"storage": "1Gi"},
+            "accessModes": ["ReadWriteOnce"],
+            "claimRef": {"name": "archive", "namespace": "lab", "uid": "u1"},
+        },
+        "status": {"phase": "Released"},
+    }
+    return claim, volume
+
+
+def test_a_claim_naming_a_released_volume_is_final_until_the_volume_is_freed() -> None:
+    claim, volume = _claim_and_volume()
+    restore = pod("Pending")
+    restore["spec"] = {"volumes": [{"name": "d", "persistentVolumeClaim": {"claimName": "again"}}]}
+    restore["status"]["conditions"] = [
+        {
+            "type": "PodScheduled",
+            "status": "False",
+            "reason": "Unschedulable",
+            "lastTransitionTime": "2026-01-01T11:00:00Z",
+        }
+    ]
+    # Released: its claimRef names the deleted claim, only an administrator frees it
+    assert settling([claim, volume, restore], NOW) == []
+    # claimRef removed: Available and free, bound at the controller's next pass
+    volume["spec"].pop("claimRef")
+    volume["status"]["phase"] = "Available"
+    reasons = settling([claim, volume, restore], NOW)
+    assert reasons == [
+        "claim again is Pending and volume disk is free for it: the volume controller "
+        "binds them at its next pass (every 15 s)",
+        "pod p waits for a claim about to bind",
+    ]
+    # half bound: the volume names the claim, the claim's side is written next
+    volume["spec"]["claimRef"] = {"name": "again", "namespace": "lab", "uid": "u2"}
+    volume["status"]["phase"] = "Bound"
+    assert len(settling([claim, volume], NOW)) == 1
+
+
+def test_a_free_volume_that_does_not_fit_the_claim_is_no_reason_to_wait() -> None:
+    claim, volume = _claim_and_volume()
+    volume["spec"].pop("claimRef")
+    volume["status"]["phase"] = "Available"
+    for field, value in (
+        ("storageClassName", "other"),
+        ("accessModes", ["ReadOnlyMany"]),
+        ("capacity", {"storage": "100Mi"}),
+    ):
+        misfit = {**volume, "spec": {**volume["spec"], field: value}}
+        assert settling([claim, misfit], NOW) == [], field
+    elsewhere = {**claim, "spec": {**claim["spec"], "volumeName": "other"}}
+    assert settling([elsewhere, volume], NOW) == []
