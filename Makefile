@@ -30,14 +30,15 @@ lint: venv
 # The whole suite on a fresh machine: set-up, lint, unit tests, cluster tests
 # (which must run: KKLAB_REQUIRE_CLUSTER=1), then the stop/start lifecycle tests,
 # then every lab again on a fresh local cluster made like kind (`--like kind`:
-# only the `standard` StorageClass, kind's node name), as a kind user meets it:
-# notebooks and variants of every lab, wrong answers of the labs that reach beyond
-# their namespace (the rest meet the same API on both; tests/labs/test_mutations.py).
+# only the `standard` StorageClass, kind's node name), as a kind user meets it.
+# Notebooks and variants of every lab run on both; each lab's wrong answers run
+# once: a namespaced lab's on the plain cluster (KKLAB_PROFILE=plain), those of a
+# lab that reaches beyond its namespace on the kind-like one (tests/labs/test_mutations.py).
 # `site` (mkdocs build --strict) runs right after lint, before the cluster is built.
 test: lint site cluster
 	bash tests/browser/ensure_browser.sh
 	bash tools/ensure_graphviz.sh
-	KKLAB_REQUIRE_CLUSTER=1 $(BIN)/pytest -m 'not lifecycle' -p no:cacheprovider --durations=12
+	KKLAB_REQUIRE_CLUSTER=1 KKLAB_PROFILE=plain $(BIN)/pytest -m 'not lifecycle' -p no:cacheprovider --durations=12
 	KKLAB_REQUIRE_CLUSTER=1 $(BIN)/pytest -m lifecycle -p no:cacheprovider
 	$(KKLAB) up --provider local --fresh --like kind
 	KKLAB_REQUIRE_CLUSTER=1 KKLAB_PROFILE=kind $(BIN)/pytest tests/labs -m 'not lifecycle' -p no:cacheprovider
