@@ -67,7 +67,7 @@ class AppliedObject:
     namespace: str | None
     """Its namespace; None for cluster-scoped objects."""
     action: str
-    """``created``, ``configured`` or ``unchanged``."""
+    """``created``, ``configured``, ``unchanged`` or ``kept`` (there already, left alone)."""
     converted_from: str | None = None
     """The manifest's apiVersion when kklab converted it, else None."""
 
@@ -264,13 +264,16 @@ def apply_manifest(
     namespace: str,
     *,
     lab: str | None = None,
+    keep_existing: bool = False,
 ) -> list[AppliedObject]:
     """Create or update every object of ``manifest`` in ``namespace``; return what was done.
 
     Namespaced objects without a namespace go to ``namespace``; one naming another
     namespace is refused (kklab works only in its lab's namespace). Cluster-scoped
     objects are labelled as kklab's (and ``lab``'s), so a reset can find them.
-    Nothing is applied when any object is refused.
+    Nothing is applied when any object is refused. With ``keep_existing``, an object
+    that exists already is left as it is (``kept``): a lab started again keeps the
+    learner's changes to its starting objects.
     """
     from kubernetes.dynamic import DynamicClient
     from kubernetes.dynamic.exceptions import NotFoundError
@@ -304,6 +307,11 @@ def apply_manifest(
             ).to_dict()
         except NotFoundError:
             before = None
+        if before is not None and keep_existing:
+            applied.append(
+                AppliedObject(body["apiVersion"], body["kind"], name, target, "kept", None)
+            )
+            continue
         after = _apply_one(dynamic, resource, body, target).to_dict()
         applied_action = _action(body, before, after)
         applied.append(

@@ -86,6 +86,9 @@ class LabSetup:
     """What beyond the namespace the lab needs, in words (with ``namespaced: false``)."""
     parameters: tuple[Parameter, ...] = ()
     """What differs between learners (``parameters:``); the defaults without a seed."""
+    node_labels: tuple[str, ...] = ()
+    """Label keys (``kklab.dev/...`` only) an exercise may tempt a learner to put on a
+    node (``node_labels:``); ``kklab lab reset`` removes them from every node."""
     map_relations: tuple[str, ...] = ()
     """``Kind relation Kind`` patterns the map of the solved state must show (``map:``),
     e.g. ``Pod mounts PersistentVolumeClaim`` (see ``kklab.mapping.recording``)."""
@@ -180,12 +183,21 @@ def _setup(folder: Path) -> LabSetup:
     namespaced = config.get("namespaced", True)
     if not isinstance(namespaced, bool):
         raise LabError(f"{config_path}: namespaced must be true or false", fix="see kklab/labs.py")
+    node_labels = config.get("node_labels") or []
+    if not isinstance(node_labels, list) or not all(
+        isinstance(key, str) and key.startswith("kklab.dev/") for key in node_labels
+    ):
+        raise LabError(
+            f"{config_path}: node_labels must be a list of label keys under kklab.dev/",
+            fix="kklab removes only its own labels from nodes; name them kklab.dev/...",
+        )
     return LabSetup(
         tuple(str(d) for d in config.get("node_directories") or ()),
         manifests,
         namespaced=namespaced and not config.get("node_directories"),
         needs=str(config.get("needs") or ""),
         parameters=tuple(parse_parameters(config.get("parameters"), str(config_path))),
+        node_labels=tuple(node_labels),
         map_relations=_map_relations(config.get("map"), config_path),
     )
 

@@ -162,7 +162,8 @@ def start(lab_name: str, seed: str | None = None) -> LabSession:
     for folder in folders:
         folder.mkdir(parents=True, exist_ok=True)
     for _path, manifest in lab.start_manifests(session.seed):
-        for applied in session.apply(manifest):
+        # Started again (a notebook rejoins its lab): what the learner changed stays.
+        for applied in session.apply(manifest, keep_existing=True):
             say(f"  {applied.describe()}")
     if seed is not None:
         record_seed(lab.id, session.seed)
@@ -210,6 +211,18 @@ def _restore_namespace(core: Any, namespace: str, lab_id: str) -> None:
         core.patch_namespace(namespace, {"metadata": {"labels": {**patch, **wanted}}})
 
 
+def _unlabel_nodes(core: Any, keys: tuple[str, ...]) -> None:
+    """Remove the lab's own label keys (``kklab.dev/...``, lab.yaml's ``node_labels``)
+    from every node that carries one; other labels are left alone."""
+    if not keys:
+        return
+    for node in core.list_node().items:
+        present = [key for key in keys if key in (node.metadata.labels or {})]
+        if present:
+            patch = {"metadata": {"labels": dict.fromkeys(present)}}
+            core.patch_node(node.metadata.name, patch)
+
+
 def reset(lab_name: str, everything: bool = False) -> None:
     """Empty the lab's namespace, delete its labelled cluster-scoped objects; wait until gone.
 
@@ -252,6 +265,7 @@ def reset(lab_name: str, everything: bool = False) -> None:
         except Exception as err:  # already gone is fine
             if getattr(err, "status", None) != 404:
                 raise
+    _unlabel_nodes(core, lab.setup.node_labels)
     if everything:
         _wait(
             lambda: _namespace_labels(core, namespace) is None,

@@ -100,9 +100,12 @@ class LabSession:
     def api_client(self) -> Any:
         return self.connection.api_client
 
-    def apply(self, manifest: str) -> list[AppliedObject]:
-        """Apply YAML to the lab namespace, converting API versions the server lacks."""
-        return apply_manifest(self.api_client, manifest, self.namespace, lab=self.lab.id)
+    def apply(self, manifest: str, *, keep_existing: bool = False) -> list[AppliedObject]:
+        """Apply YAML to the lab namespace, converting API versions the server lacks
+        (``keep_existing``: objects already there are left as they are)."""
+        return apply_manifest(
+            self.api_client, manifest, self.namespace, lab=self.lab.id, keep_existing=keep_existing
+        )
 
     def kubectl(self, args: Sequence[str], *, timeout_s: float = KUBECTL_TIMEOUT_S) -> str:
         """Run kubectl in the lab namespace; return its output (stdout, then stderr)."""
@@ -138,7 +141,8 @@ class LabSession:
 
         Python lines and ``%kubectl`` lines run in order, and a ``%kubectl`` line gets
         the Python names it mentions as ``$name``, as IPython expands them
-        (``secret = ...`` then ``%kubectl create secret ... --from-literal=k=$secret``).
+        (``secret = ...`` then ``%kubectl create secret ... --from-literal=k=$secret``);
+        ``kubectl_output("get ...")`` gives kubectl's output to Python, as in the notebook.
         """
         lines = source.strip("\n").splitlines()
         if lines and lines[0].startswith("%%apply"):
@@ -148,6 +152,7 @@ class LabSession:
             "session": self,
             "namespace": self.namespace,
             "api_client": self.api_client,
+            "kubectl_output": lambda command: self.kubectl(shlex.split(command)),
         }
         python: list[str] = []
 

@@ -6,7 +6,8 @@ In a notebook::
     %lab 01-pods            # start the lab (idempotent) and show its progress
 
 then ``%%apply`` cells, ``%kubectl`` lines, ``%kklab map`` for a drawing of the
-lab's objects and their relations, ``check("3")`` for the Check
+lab's objects and their relations, ``kubectl_output("get nodes -o name")`` for
+kubectl's output as a Python string, ``check("3")`` for the Check
 widget of exercise 3, and ``autograde("3")`` in nbgrader's test cells.
 """
 
@@ -21,8 +22,9 @@ __all__ = ["autograde", "check", "current_session", "load_ipython_extension", "o
 
 
 def load_ipython_extension(ipython: Any) -> None:
-    """Register ``%lab``, ``%%apply``, ``%kubectl``, ``%kklab``; make check/autograde global."""
-    from kklab.notebook.magics import register
+    """Register ``%lab``, ``%%apply``, ``%kubectl``, ``%kklab``; make check, autograde and
+    kubectl_output global."""
+    from kklab.notebook.magics import kubectl_output, register
 
     register(ipython)
-    ipython.push({"check": check, "autograde": autograde})
+    ipython.push({"check": check, "autograde": autograde, "kubectl_output": kubectl_output})

@@ -1,4 +1,5 @@
-"""IPython magics: ``%lab``, ``%%apply``, ``%kubectl`` and ``%kklab map``.
+"""IPython magics: ``%lab``, ``%%apply``, ``%kubectl`` and ``%kklab map``; and
+``kubectl_output()``, kubectl's output as text for Python code.
 
 Every problem is shown as one sentence that says what to do; a learner never
 sees a traceback from these magics.
@@ -76,6 +77,28 @@ def kubectl_magic(line: str) -> None:
         print(current_session().kubectl(args))
     except Exception as err:
         _explain(err)
+
+
+def kubectl_output(command: str) -> str:
+    """kubectl's output as text, for Python code: what ``%kubectl`` would print.
+
+    Example (in a lab's notebook)::
+
+        node = kubectl_output("get nodes -o jsonpath={.items[0].metadata.name}")
+
+    A problem (no lab open, a line that cannot be read) is printed as one sentence
+    and gives ``""``; kubectl's own errors are in the text, as in a terminal.
+    """
+    try:
+        args = shlex.split(command)
+    except ValueError as err:
+        print(f"✗ cannot read that command line: {err}")
+        return ""
+    try:
+        return current_session().kubectl(args)
+    except Exception as err:
+        _explain(err)
+        return ""
 
 
 def kklab_magic(line: str) -> None:

@@ -132,6 +132,9 @@ def test_create_configure_unchanged_and_cluster_scoped_labels(
     assert apply_manifest(cluster.api_client, [relabelled], namespace)[0].action == "configured"
     core = client.CoreV1Api(cluster.api_client)
     assert core.read_namespaced_pod("app", namespace).metadata.labels["tier"] == "web"
+    kept = apply_manifest(cluster.api_client, [pod], namespace, keep_existing=True)
+    assert kept[0].action == "kept"
+    assert core.read_namespaced_pod("app", namespace).metadata.labels["tier"] == "web"
 
     volume_name = f"kklab-test-{uuid.uuid4().hex[:8]}"
     volume = {

@@ -111,6 +111,40 @@ def test_reset_removes_the_labs_cluster_wide_objects_and_node_folders(
     assert not any(folder.exists() for folder in folders)
 
 
+def test_reset_takes_the_labs_own_label_off_the_node_and_leaves_the_others(
+    cluster: RunningCluster,
+) -> None:
+    """00-cluster-tour's wrong fix labels the node kklab.dev/zone; reset undoes it."""
+    lab = find_lab("00-cluster-tour")
+    assert lab.setup.node_labels == ("kklab.dev/zone",)
+    core = client.CoreV1Api(cluster.api_client)
+    node = core.list_node().items[0].metadata.name
+    assert kklab("lab", "start", lab.id).returncode == 0
+    core.patch_node(node, {"metadata": {"labels": {"kklab.dev/zone": "ssd", "team": "tour"}}})
+    try:
+        assert kklab("lab", "reset", lab.id).returncode == 0
+        labels = core.read_node(node).metadata.labels
+        assert "kklab.dev/zone" not in labels
+        assert labels["team"] == "tour"
+    finally:
+        core.patch_node(node, {"metadata": {"labels": {"kklab.dev/zone": None, "team": None}}})
+
+
+def test_starting_again_keeps_what_the_learner_changed(cluster: RunningCluster) -> None:
+    """A notebook rejoins its lab with `%lab`: a starting object the learner fixed
+    (00-cluster-tour's greeter, made again without its nodeSelector) stays fixed."""
+    lab = find_lab("00-cluster-tour")
+    assert kklab("lab", "reset", lab.id).returncode == 0
+    solved = kklab("lab", "solve", lab.id, "--upto", "5")
+    assert solved.returncode == 0, solved.stdout + solved.stderr
+    again = kklab("lab", "start", lab.id)
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert "pod/lab-00-cluster-tour/greeter kept" in again.stdout + again.stderr
+    core = client.CoreV1Api(cluster.api_client)
+    assert core.read_namespaced_pod("greeter", lab.namespace).spec.node_selector is None
+    assert kklab("lab", "reset", lab.id).returncode == 0
+
+
 def test_unknown_lab_and_exercise_say_what_exists() -> None:
     unknown = kklab("lab", "start", "99-nothing")
     assert unknown.returncode == 2  # no such lab: kklab could not do it

@@ -159,12 +159,20 @@ def answered(
 ) -> Iterator[LabSession]:
     """A scratch namespace prepared like the lab's, with one answer of the corpus in it.
 
-    Its start manifests are applied, the exercises of ``solve_first`` solved, its cells
-    run as answer cells, and (unless it says ``settle: false``) its pods past starting.
-    The namespace goes afterwards, and so do the lab's volumes when ``isolated``.
+    Its start manifests are applied (for the variant ``seed``, default the lab's default
+    values), the exercises of ``solve_first`` solved, its cells run as answer cells, and
+    (unless it says ``settle: false``) its pods past starting. Afterwards its ``cleanup``
+    cells run (to undo what it did outside the namespace, e.g. a node label), the
+    namespace goes, and so do the lab's volumes when ``isolated``.
     """
     lab = find_lab(lab_id)
-    session = scratch_session(cluster, lab, prefix=prefix, start_manifests=mutation.get("start"))
+    session = scratch_session(
+        cluster,
+        lab,
+        prefix=prefix,
+        start_manifests=mutation.get("start"),
+        seed=mutation.get("seed", "default"),
+    )
     try:
         solve(session, list(mutation.get("solve_first") or []))
         for cell in mutation["cells"]:
@@ -173,6 +181,8 @@ def answered(
             settle(session)
         yield session
     finally:
+        for cell in mutation.get("cleanup") or []:
+            session.run_solution(cell)
         drop(session)
         if isolated:
             delete_lab_volumes(cluster, lab_id)

@@ -54,7 +54,7 @@ REPORTS: dict[tuple[str, str], str] = {}
 def _run(
     cluster: RunningCluster, lab_id: str, isolated: bool, mutation: dict[str, Any]
 ) -> tuple[str, str]:
-    spec = find_lab(lab_id).load_grader()
+    spec = find_lab(lab_id).load_grader(mutation.get("seed"))
     with answered(cluster, lab_id, mutation, isolated) as session:
         result = grade(
             cluster.api_client,

@@ -288,6 +288,16 @@ def test_lint_catches_ids_titles_and_parameters_that_disagree(tree: Path) -> Non
     assert any("parameter unused is never used" in p for p in _problems())
 
 
+def test_node_labels_are_only_kklabs_own(tree: Path) -> None:
+    config = tree / "labs" / "42-demo" / "lab.yaml"
+    kept = config.read_text()
+    config.write_text(kept + "node_labels: [kklab.dev/zone]\n")
+    assert find_lab("42-demo").setup.node_labels == ("kklab.dev/zone",)
+    config.write_text(kept + "node_labels: [team]\n")
+    with pytest.raises(LabError, match=r"label keys under kklab\.dev/"):
+        find_lab("42-demo")
+
+
 def test_lint_names_a_grader_without_a_lab(tree: Path) -> None:
     (tree / "graders" / "43-orphan.yaml").write_text("lab: 43-orphan\n")
     assert "there is no lab" in lint_all()["43-orphan"][0].line()

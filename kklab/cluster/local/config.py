@@ -79,6 +79,11 @@ class Layout:
         return self.root / "config"
 
     @property
+    def static_pods(self) -> Path:
+        """The kubelet's ``staticPodPath``: each manifest here runs as a static pod."""
+        return self.root / "manifests"
+
+    @property
     def logs(self) -> Path:
         return self.root / "logs"
 
@@ -110,6 +115,7 @@ class Layout:
             self.root / "cni",
             self.config,
             self.dns,
+            self.static_pods,
         ]
 
 
@@ -168,7 +174,7 @@ def kubelet_config(layout: Layout) -> dict[str, Any]:
         "clusterDNS": [DNS_SERVICE_IP],
         "failSwapOn": False,
         "resolvConf": "/etc/resolv.conf",
-        "staticPodPath": "",
+        "staticPodPath": str(layout.static_pods),
         "serializeImagePulls": False,
         # The disk may be fuller than the defaults allow; never evict or
         # garbage-collect the locally built images, they cannot be pulled again.

@@ -369,6 +369,7 @@ class LocalProvider:
             layout.cni_data,
             layout.kubelet_root,
             layout.etcd_data,
+            layout.static_pods,
         ):
             folder.mkdir(parents=True, exist_ok=True)
         layout.etcd_data.chmod(0o700)
