@@ -439,6 +439,21 @@ def component(event: Obj) -> str:
     return str(dig(event, "source", "component") or event.get("reportingComponent") or "")
 
 
+def scheduler_name_why(value: str) -> str | None:
+    """The why of naming the scheduler's program where its events say who wrote them.
+
+    Example:
+        >>> scheduler_name_why("kube-scheduler") is not None, scheduler_name_why("kubelet")
+        (True, None)
+    """
+    if "kube-scheduler" in value:
+        return (
+            "kube-scheduler is the program; in events it signs with the name of its "
+            "scheduler profile."
+        )
+    return None
+
+
 def visitor_events(context: CheckContext) -> Outcome:
     """Exercise 4: the UID of the learner's pod and who wrote two of its events."""
     name = str(context.params.get("visitor", "visitor"))
@@ -458,7 +473,7 @@ def visitor_events(context: CheckContext) -> Outcome:
             "and read its new UID and events.",
             subject,
         )
-    outcome = compare(
+    return compare(
         context,
         "visitor-facts",
         [
@@ -478,12 +493,7 @@ def visitor_events(context: CheckContext) -> Outcome:
                 "the FROM column of the Scheduled event (`kubectl describe pod`, or "
                 "`kubectl get events`)",
                 lambda v: v == writers["Scheduled"],
-                lambda v: (
-                    "kube-scheduler is the program; in events it signs with the name of its "
-                    "scheduler profile."
-                    if "kube-scheduler" in v
-                    else None
-                ),
+                scheduler_name_why,
             ),
             Answer(
                 "started-by",
@@ -494,7 +504,6 @@ def visitor_events(context: CheckContext) -> Outcome:
             ),
         ],
     )
-    return outcome
 
 
 def greeter_diagnosis(context: CheckContext) -> Outcome:
@@ -531,12 +540,7 @@ def greeter_diagnosis(context: CheckContext) -> Outcome:
                 "reported-by",
                 "the FROM column of that event",
                 lambda v: v == "default-scheduler",
-                lambda v: (
-                    "kube-scheduler is the program; in events it signs with the name of its "
-                    "scheduler profile."
-                    if "kube-scheduler" in v
-                    else None
-                ),
+                scheduler_name_why,
             ),
             Answer(
                 "wants",

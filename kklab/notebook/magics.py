@@ -60,12 +60,19 @@ def apply_magic(line: str, cell: str) -> None:
         print(item.describe())
 
 
-def kubectl_magic(line: str) -> None:
-    """``%kubectl get pods``: kubectl with the lab's kubeconfig and namespace."""
+def _words(line: str) -> list[str] | None:
+    """The words of a kubectl command line, or None (and why, printed) if it cannot be read."""
     try:
-        args = shlex.split(line)
+        return shlex.split(line)
     except ValueError as err:
         print(f"✗ cannot read that command line: {err}")
+        return None
+
+
+def kubectl_magic(line: str) -> None:
+    """``%kubectl get pods``: kubectl with the lab's kubeconfig and namespace."""
+    args = _words(line)
+    if args is None:
         return
     if "|" in args:
         print(
@@ -89,10 +96,8 @@ def kubectl_output(command: str) -> str:
     A problem (no lab open, a line that cannot be read) is printed as one sentence
     and gives ``""``; kubectl's own errors are in the text, as in a terminal.
     """
-    try:
-        args = shlex.split(command)
-    except ValueError as err:
-        print(f"✗ cannot read that command line: {err}")
+    args = _words(command)
+    if args is None:
         return ""
     try:
         return current_session().kubectl(args)

@@ -17,7 +17,9 @@ import pytest
 import yaml
 
 from kklab.grading import grade
+from kklab.grading.results import CheckResult
 from kklab.labs import find_lab
+from kklab.labs.session import LabSession
 from tests.conftest import RunningCluster
 from tests.helpers import wait_for
 from tests.labs.harness import drop, scratch_session
@@ -26,10 +28,7 @@ pytestmark = pytest.mark.cluster
 LAB = "00-cluster-tour"
 
 
-def _grade_answer(session: object, mirrors: str, path: str) -> dict[str, object]:
-    from kklab.labs.session import LabSession
-
-    assert isinstance(session, LabSession)
+def _grade_answer(session: LabSession, mirrors: str, path: str) -> dict[str, CheckResult]:
     session.kubectl(["delete", "configmap", "control-plane", "--ignore-not-found"])
     session.kubectl(
         [
