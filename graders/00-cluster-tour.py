@@ -345,14 +345,14 @@ def dns_address(context: CheckContext) -> Outcome:
 def served_versions(context: CheckContext, group: str, resource: str) -> set[str]:
     """Every ``group/version`` in which the cluster serves ``resource`` (discovery)."""
     try:
-        described = context.fetcher.get_json(f"/apis/{group}")
+        described = context.fetcher.get_json(f"/apis/{group}") or {}  # 404: not served
     except ApiStatusError:
         return set()
     served = set()
     for version in described.get("versions") or []:
         group_version = str(version.get("groupVersion"))
         try:
-            listed = context.fetcher.get_json(f"/apis/{group_version}")
+            listed = context.fetcher.get_json(f"/apis/{group_version}") or {}
         except ApiStatusError:
             continue
         if any(r.get("name") == resource for r in listed.get("resources") or []):
