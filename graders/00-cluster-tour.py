@@ -554,12 +554,12 @@ def greeter_diagnosis(context: CheckContext) -> Outcome:
 
 @final_when_quiet
 def node_left_unchanged(context: CheckContext) -> Outcome:
-    """Exercise 5: greeter runs, and not because a node got the label it asks for."""
+    """Exercise 5: greeter no longer asks for the zone label, and no node got it for it."""
     zone = str(context.params.get("zone", "ssd"))
     greeter = context.get("v1", "Pod", "greeter")
     subject = f"v1 Pod {context.namespace}/greeter"
-    if dig(greeter, "status", "phase") != "Running":
-        return Outcome(False, "greeter does not run yet: fix it first.", subject)
+    if greeter is None:
+        return Outcome(False, "There is no pod greeter: make it again, fixed.", subject)
     labelled = [
         str(dig(node, "metadata", "name"))
         for node in context.list("v1", "Node")
@@ -577,7 +577,12 @@ def node_left_unchanged(context: CheckContext) -> Outcome:
                 "NAME kklab.dev/zone-`) and fix the pod instead."
             ),
         )
-    return Outcome(True, "greeter runs, and no node was changed for it.", subject)
+    # Read from the spec, not the status: greeter-runs grades that it runs.
+    if (dig(greeter, "spec", "nodeSelector") or {}).get("kklab.dev/zone") == zone:
+        return Outcome(
+            False, f"greeter still asks for a node labelled kklab.dev/zone={zone}.", subject
+        )
+    return Outcome(True, "greeter was fixed, and no node was changed for it.", subject)
 
 
 def kubelet_config(context: CheckContext, node: str) -> Obj:
